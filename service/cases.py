@@ -1,0 +1,202 @@
+"""Cases: intake (validate, score, start the process), reading, the timeline and cancellation.
+
+Intake is one unit of work: the idempotency row, the case, the instance, its inbox rows, the
+decision records and the audit events commit together or not at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import peewee
+
+from . import audit, casetypes, definitions, instances, pagination, risk
+from .audit import Event
+from .errors import Forbidden, IdempotencyMismatch, NotFound, ValidationFailed
+from .policy import Identity
+from .store import (AuditEvent, Case, DecisionRecord, Idempotency, Task, TaskCandidate, atomic,
+                    to_jsonable, utcnow)
+from .views import case_view
+
+MAX_EXTERNAL_REF = 200
+
+
+def _request_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replay(who: Identity, scope: str, key: str | None, body: dict):
+    """The stored answer for a repeated Idempotency-Key, or ``None`` for a new key."""
+    if not key:
+        return None
+    row = Idempotency.get_or_none(Idempotency.owner == who.name, Idempotency.scope == scope,
+                                  Idempotency.key == key)
+    if row is None:
+        return None
+    if row.request_hash != _request_hash(body):
+        raise IdempotencyMismatch("this Idempotency-Key was used with a different request body",
+                                  key=key)
+    return row.status_code, row.response
+
+
+def submit(who: Identity, body: dict, *, idempotency_key: str | None = None, config) -> tuple[int, dict]:
+    """Create a case and run its process to the first wait state. Returns (status, response)."""
+    if who.is_auditor and not who.is_admin:
+        raise Forbidden("auditors cannot submit cases")
+    if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
+        raise ValidationFailed("Idempotency-Key must be 1 to 200 characters",
+                               field="Idempotency-Key")
+    stored = replay(who, "cases", idempotency_key, body)
+    if stored:
+        return stored
+    case_type = body["type"]
+    data = body.get("data") or {}
+    external_ref = body.get("external_ref")
+    definition = definitions.latest("bpmn", case_type)
+    if definition is None:
+        raise ValidationFailed(f"unknown case type {case_type!r}: no process with that id is "
+                               "deployed", field="type")
+    ctype = definitions.case_type(case_type)
+    casetypes.validate(ctype.schema, data, what="data")
+
+    variables = dict(data)
+    score = risk.score_case(ctype, data, models_dir=config.models_dir) if ctype.scoring else None
+    if score is not None:
+        variables[score.variable] = score.probability
+    inst, run = instances.start(definition, variables,
+                                script_cpu_seconds=config.script_cpu_seconds)
+    try:
+        with atomic():
+            idem = None
+            if idempotency_key:
+                idem = Idempotency.create(owner=who.name, scope="cases", key=idempotency_key,
+                                          request_hash=_request_hash(body))
+            case = Case.create(type=case_type, definition=definition, external_ref=external_ref,
+                               submitted_by=who.name, data=data,
+                               score=score.probability if score else None)
+            events = [Event("case.submitted", who.name, case.id, None,
+                            {"type": case_type, "definition_version": definition.version,
+                             "external_ref": external_ref, "data": data})]
+            row = instances.save(case, inst, run, actor=who.name, definition=definition,
+                                 extra_events=[])
+            if score is not None:
+                DecisionRecord.create(case=case, instance=row, kind="score",
+                                      inputs=score.features, outputs={"probability": score.probability},
+                                      model_name=score.model, model_version=score.version,
+                                      score=score.probability, contributions=score.contributions,
+                                      shadow=score.shadow, actor="scoring")
+                events.append(Event("case.scored", "scoring", case.id, row.id,
+                                    {"model": score.model, "version": score.version,
+                                     "probability": score.probability,
+                                     "contributions": score.contributions,
+                                     "shadow": score.shadow}))
+            audit.append(events)
+            response = case_view(case, tasks=_open_tasks(case))
+            if idem is not None:
+                Idempotency.update(status_code=201, response=to_jsonable(response)).where(
+                    Idempotency.id == idem.id).execute()
+    except peewee.IntegrityError:
+        # A concurrent request with the same key committed first: answer what it answered.
+        stored = replay(who, "cases", idempotency_key, body)
+        if stored:
+            return stored
+        raise
+    return 201, response
+
+
+def _open_tasks(case: Case):
+    return list(Task.select().where(Task.case == case, Task.status.in_(("open", "claimed")))
+                .order_by(Task.id))
+
+
+def visible_cases(who: Identity):
+    query = Case.select()
+    if who.is_admin or who.is_auditor:
+        return query
+    mine = Case.submitted_by == who.name
+    via_tasks = Case.id.in_(
+        Task.select(Task.case).join(TaskCandidate).where(
+            ((TaskCandidate.kind == "group") & TaskCandidate.name.in_(list(who.groups) or [""]))
+            | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name))))
+    touched = Case.id.in_(Task.select(Task.case).where(
+        (Task.completed_by == who.name) | (Task.claimed_by == who.name)))
+    return query.where(mine | via_tasks | touched)
+
+
+def get(who: Identity, case_id: int) -> Case:
+    case = visible_cases(who).where(Case.id == case_id).first()
+    if case is None:
+        raise NotFound(f"case {case_id} not found", case=case_id)
+    return case
+
+
+def view(who: Identity, case_id: int) -> dict:
+    case = get(who, case_id)
+    out = case_view(case, tasks=_open_tasks(case))
+    out["decisions"] = [_decision_view(d) for d in
+                        DecisionRecord.select().where(DecisionRecord.case == case)
+                        .order_by(DecisionRecord.id)]
+    out["incidents"] = [{"id": i.id, "element_id": i.element_id, "message": i.message,
+                         "status": i.status} for i in case.incidents]
+    return out
+
+
+def _decision_view(d: DecisionRecord) -> dict:
+    return {"id": d.id, "kind": d.kind, "definition_key": d.definition_key,
+            "definition_version": d.definition_version, "inputs": d.inputs,
+            "outputs": d.outputs, "matched_rules": d.matched_rules, "model": d.model_name,
+            "model_version": d.model_version, "score": d.score,
+            "contributions": d.contributions, "created_at": d.created_at.isoformat()}
+
+
+def listing(who: Identity, *, type=None, status=None, external_ref=None, cursor=None,
+            limit=None) -> dict:
+    limit = pagination.clamp(limit)
+    query = visible_cases(who)
+    if type:
+        query = query.where(Case.type == type)
+    if status:
+        query = query.where(Case.status == status)
+    if external_ref:
+        query = query.where(Case.external_ref == external_ref)
+    after = pagination.decode(cursor)
+    if after is not None:
+        query = query.where(Case.id < int(after))
+    rows = list(query.order_by(Case.id.desc()).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [case_view(c) for c in rows],
+            "next": pagination.encode(rows[-1].id) if more else None}
+
+
+def timeline(who: Identity, case_id: int) -> dict:
+    case = get(who, case_id)
+    events = AuditEvent.select().where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)
+    return {"items": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
+                       "detail": e.detail} for e in events], "next": None}
+
+
+def cancel(who: Identity, case_id: int, reason: str, *, config) -> dict:
+    if not reason or not reason.strip():
+        raise ValidationFailed("a cancellation needs a reason", field="reason")
+    case = get(who, case_id)
+    ctype = definitions.case_type(case.type)
+    if not (who.is_admin or who.groups & set(ctype.cancel_groups)):
+        raise Forbidden(f"cancelling a {case.type} case needs one of the groups "
+                        f"{', '.join(ctype.cancel_groups)}")
+    if case.status not in ("open", "incident"):
+        raise ValidationFailed(f"case {case.id} is {case.status} and cannot be cancelled",
+                               field="status")
+    row = case.instances.first()
+    inst, run = instances.load(row, script_cpu_seconds=config.script_cpu_seconds)
+    inst.cancel()
+    now = utcnow()
+    with atomic():
+        instances.save(case, inst, run, actor=who.name, row=row)
+        Case.update(status="cancelled", cancel_reason=reason, closed_at=now, updated_at=now).where(
+            Case.id == case.id).execute()
+        Task.update(status="cancelled").where(Task.case == case,
+                                              Task.status.in_(("open", "claimed"))).execute()
+        audit.record("case.cancelled", actor=who.name, case_id=case.id, instance_id=row.id,
+                     reason=reason, before={"status": case.status}, after={"status": "cancelled"})
+    return view(who, case.id)

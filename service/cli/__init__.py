@@ -1,0 +1,46 @@
+"""The one command line: ``python server.py COMMAND``.
+
+Each command is a thin wrapper over a function the API also uses. Command groups live in their
+own modules and register here; a module that is not there yet is skipped.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+COMMAND_MODULES = ["service.cli.serve", "service.cli.content", "service.cli.users",
+                   "service.cli.models", "service.cli.worker"]
+
+
+class OmniflowCLI(click.Group):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in COMMAND_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name == name:
+                    continue
+                raise
+            for command in getattr(module, "COMMANDS", []):
+                self.add_command(command)
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h")):
+            args = ["serve", *args]   # `serve` is the default command
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=OmniflowCLI)
+def cli():
+    """Omniflow: governed decisions for retail operations.
+
+    \b
+    Examples:
+      python server.py serve --demo         start on SQLite with the retail content and demo users
+      python server.py deploy bpmn/*.bpmn   deploy analysts' files
+      python server.py users add ana --groups customer_service --authority refund=500
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -1,0 +1,65 @@
+"""Business rule tasks and the decision API evaluate deployed DMN through our FEEL/DMN engine.
+
+Parsed models are cached per (key, version): definition rows are immutable. Every evaluation
+returns the record the caller writes to ``decision_record`` (inputs, outputs, matched rules,
+definition key and version).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import definitions
+from .errors import NotFound, ValidationFailed
+from .store import Definition, to_jsonable
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    value: object
+    record: dict
+
+
+@lru_cache(maxsize=256)
+def _model(definition_id: int, source: str):
+    from .decisions import DecisionModel
+    return DecisionModel.parse(source.encode("utf-8"))
+
+
+def model_for(row: Definition):
+    return _model(row.id, row.source)
+
+
+def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
+    from .decisions import DmnError
+    model = model_for(row)
+    try:
+        result = model.evaluate(decision, inputs)
+    except DmnError as exc:
+        if "DecisionNotFound" in type(exc).__name__:
+            raise NotFound(f"decision {decision!r} is not in {row.key} v{row.version}",
+                           decision=decision) from exc
+        raise ValidationFailed(f"decision {decision!r} failed: {exc}", decision=decision) from exc
+    value = to_jsonable(result.value)
+    record = {"definition_key": row.key, "definition_version": row.version,
+              "decision": decision, "inputs": to_jsonable(_used_inputs(model, decision, inputs)),
+              "outputs": value,
+              "matched_rules": to_jsonable(result.matched_rules),
+              "warnings": [str(w) for w in getattr(result, "warnings", [])][:20]}
+    return DecisionOutcome(value, record)
+
+
+def _used_inputs(model, decision: str, inputs: dict) -> dict:
+    """Record the inputs the decision reads, not the whole process data."""
+    try:
+        names = model.inputs_of(decision)
+    except Exception:  # older models or names we cannot resolve: record everything
+        return inputs
+    return {k: inputs.get(k) for k in names} if names else inputs
+
+
+class DecisionPort:
+    """The engine's port: ``evaluate(decision_ref, inputs)`` on the newest deployed DMN."""
+
+    def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
+        return evaluate(definitions.decision_definition(decision_ref), decision_ref, inputs)

@@ -1,0 +1,51 @@
+"""Demo users, one per role of DOMAIN.md, for trying the service on the embedded database.
+
+Only created through the explicit ``serve --demo`` option, and refused against PostgreSQL: printed
+tokens for well-known names do not belong in a shared database.
+"""
+from __future__ import annotations
+
+from .policy import issue_token
+from .store import User, atomic
+
+# name -> (groups, authority limits, machine client)
+DEMO_USERS = {
+    "oms": (["oms"], {}, True),
+    "pos": (["pos"], {}, True),
+    "erp": (["erp"], {}, True),
+    "cs_agent": (["customer_service"], {"refund": 100}, False),
+    "cs_supervisor": (["cs_supervisor", "customer_service"], {"refund": 500}, False),
+    "ecommerce_ops": (["ecommerce_ops"], {"refund": 500}, False),
+    "store_associate": (["store_associate"], {}, False),
+    "store_manager": (["store_manager"], {"refund": 500, "adjustment": 500,
+                                          "price_override": 500}, False),
+    "district_manager": (["district_manager"], {"refund": 5000, "adjustment": 5000,
+                                                "price_override": 5000}, False),
+    "regional_manager": (["regional_manager"], {"refund": 5000, "adjustment": 5000,
+                                                "price_override": 5000}, False),
+    "finance": (["finance"], {"refund": 1000000, "adjustment": 1000000,
+                              "price_override": 1000000, "write_off": 1000000}, False),
+    "finance2": (["finance"], {"refund": 1000000, "adjustment": 1000000,
+                               "price_override": 1000000, "write_off": 1000000}, False),
+    "replenishment_planner": (["replenishment_planner"], {"supplier_commitment": 50000}, False),
+    "merchandising": (["merchandising"], {}, False),
+    "category_manager": (["category_manager"], {}, False),
+    "supply_chain": (["supply_chain"], {"supplier_commitment": 250000}, False),
+    "loss_prevention": (["loss_prevention"], {"refund": 5000}, False),
+    "analyst": (["analyst"], {}, False),
+    "auditor": (["auditor"], {}, False),
+    "admin": (["admin"], {}, False),
+}
+
+
+def ensure_demo_users() -> list[tuple[str, str, list[str]]]:
+    """Create missing demo users and issue each a fresh token; returns (name, token, groups)."""
+    out = []
+    with atomic():
+        for name, (groups, authority, client) in DEMO_USERS.items():
+            user = User.get_or_none(User.name == name)
+            if user is None:
+                user = User.create(name=name, groups=groups, authority=authority,
+                                   is_client=client)
+            out.append((name, issue_token(user), list(user.groups)))
+    return out

@@ -1,0 +1,207 @@
+"""The inbox: listing, claiming, delegating and completing human tasks.
+
+Visibility is object-level: a user sees tasks of their groups or assigned to them, anything else
+is 404. Completion validates the submitted data against the task's form (only declared fields:
+a client can never set amount, score, submitter or approver through a form), enforces four-eyes
+and authority limits, then moves the engine — one unit of work with its audit events.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from . import audit, casetypes, instances, pagination
+from .audit import Event
+from .errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
+from .policy import Identity, can_see_task, can_work_task, check_completion, find_identity
+from .store import Case, Task, TaskCandidate, atomic, utcnow
+from .views import task_view
+
+OPEN = ("open", "claimed")
+
+
+def _visible(who: Identity, query):
+    if who.is_admin or who.is_auditor:
+        return query
+    groups = list(who.groups) or [""]
+    return query.where(Task.id.in_(
+        TaskCandidate.select(TaskCandidate.task).where(
+            ((TaskCandidate.kind == "group") & TaskCandidate.name.in_(groups))
+            | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name))))
+        | (Task.assignee == who.name) | (Task.completed_by == who.name))
+
+
+def get(who: Identity, task_id: int) -> Task:
+    task = _visible(who, Task.select()).where(Task.id == task_id).first()
+    if task is None:
+        raise NotFound(f"task {task_id} not found", task=task_id)
+    return task
+
+
+def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=None,
+            mine=False, cursor=None, limit=None, now=None) -> dict:
+    """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
+    limit = pagination.clamp(limit)
+    now = now or utcnow()
+    query = _visible(who, Task.select())
+    query = query.where(Task.status == status) if status else query.where(Task.status.in_(OPEN))
+    if case_type:
+        query = query.where(Task.case_type == case_type)
+    if group:
+        query = query.where(Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
+            TaskCandidate.kind == "group", TaskCandidate.name == group)))
+    if overdue:
+        query = query.where(Task.due_at < now)
+    if mine:
+        query = query.where(Task.assignee == who.name)
+    # Sort key: (has no due time, due time, id); the cursor carries the last row's key.
+    after = pagination.decode(cursor)
+    if after is not None:
+        due = dt.datetime.fromisoformat(after[0]) if after[0] else None
+        tid = int(after[1])
+        if due is None:
+            query = query.where(Task.due_at.is_null(True) & (Task.id > tid))
+        else:
+            query = query.where((Task.due_at > due) | ((Task.due_at == due) & (Task.id > tid))
+                                | Task.due_at.is_null(True))
+    rows = list(query.order_by(Task.due_at.is_null(True), Task.due_at, Task.id).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = []
+    for t in rows:
+        item = task_view(t)
+        item["overdue"] = bool(t.due_at and t.due_at < now)
+        items.append(item)
+    nxt = None
+    if more:
+        last = rows[-1]
+        nxt = pagination.encode([last.due_at.isoformat() if last.due_at else None, last.id])
+    return {"items": items, "next": nxt}
+
+
+def detail(who: Identity, task_id: int) -> dict:
+    task = get(who, task_id)
+    case = task.case
+    out = task_view(task, with_form=True)
+    out["case"] = {"id": case.id, "type": case.type, "status": case.status,
+                   "priority": case.priority, "score": case.score, "data": case.data,
+                   "submitted_by": case.submitted_by}
+    return out
+
+
+def _require_work(who: Identity, task: Task) -> None:
+    if not can_work_task(who, task.candidate_groups, task.candidate_users, task.assignee):
+        raise Forbidden(f"{who.name} may not work task {task.id}")
+    if task.status not in OPEN:
+        raise Conflict(f"task {task.id} is {task.status}", task=task.id, status=task.status)
+
+
+def claim(who: Identity, task_id: int) -> dict:
+    with atomic():
+        task = get(who, task_id)
+        _require_work(who, task)
+        if task.status == "claimed" and task.claimed_by != who.name:
+            raise Conflict(f"task {task.id} is claimed by {task.claimed_by}", task=task.id)
+        changed = (Task.update(status="claimed", claimed_by=who.name, assignee=who.name,
+                               claimed_at=utcnow())
+                   .where(Task.id == task.id, Task.status == task.status,
+                          Task.claimed_by.is_null(True) | (Task.claimed_by == who.name))
+                   .execute())
+        if changed != 1:
+            raise Conflict(f"task {task.id} was claimed by someone else", task=task.id)
+        audit.record("task.claimed", actor=who.name, case_id=task.case_id,
+                     instance_id=task.instance_id, task=task.id,
+                     before={"status": task.status, "assignee": task.assignee},
+                     after={"status": "claimed", "assignee": who.name})
+    return task_view(Task.get_by_id(task.id))
+
+
+def unclaim(who: Identity, task_id: int) -> dict:
+    with atomic():
+        task = get(who, task_id)
+        _require_work(who, task)
+        if task.status != "claimed":
+            raise Conflict(f"task {task.id} is not claimed", task=task.id)
+        if task.claimed_by != who.name and not who.is_admin:
+            raise Forbidden(f"task {task.id} is claimed by {task.claimed_by}")
+        Task.update(status="open", claimed_by=None, assignee=None, claimed_at=None).where(
+            Task.id == task.id).execute()
+        audit.record("task.unclaimed", actor=who.name, case_id=task.case_id,
+                     instance_id=task.instance_id, task=task.id,
+                     before={"status": "claimed", "assignee": task.assignee},
+                     after={"status": "open", "assignee": None})
+    return task_view(Task.get_by_id(task.id))
+
+
+def delegate(who: Identity, task_id: int, to: str, reason: str | None = None) -> dict:
+    target = find_identity(to) if to else None
+    if target is None:
+        raise ValidationFailed(f"no user {to!r} to delegate to", field="to")
+    with atomic():
+        task = get(who, task_id)
+        _require_work(who, task)
+        if task.status == "claimed" and task.claimed_by not in (who.name, None) and not who.is_admin:
+            raise Forbidden(f"task {task.id} is claimed by {task.claimed_by}")
+        if target.is_auditor and not target.is_admin:
+            raise ValidationFailed("auditors cannot be given tasks", field="to")
+        Task.update(status="claimed", assignee=target.name, claimed_by=target.name,
+                    claimed_at=utcnow(),
+                    candidate_users=sorted(set(task.candidate_users) | {target.name})).where(
+            Task.id == task.id).execute()
+        TaskCandidate.insert(task=task.id, kind="user", name=target.name).execute()
+        audit.record("task.delegated", actor=who.name, case_id=task.case_id,
+                     instance_id=task.instance_id, task=task.id, reason=reason,
+                     before={"assignee": task.assignee}, after={"assignee": target.name})
+    return task_view(Task.get_by_id(task.id))
+
+
+def _prior_approvers(task: Task) -> list[str]:
+    action = (task.properties or {}).get("action")
+    if not action:
+        return []
+    done = Task.select(Task.completed_by, Task.properties).where(
+        Task.case == task.case_id, Task.status == "completed", Task.id != task.id)
+    return [t.completed_by for t in done if (t.properties or {}).get("action") == action]
+
+
+def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
+    task = get(who, task_id)
+    _require_work(who, task)
+    if task.status == "claimed" and task.claimed_by not in (None, who.name):
+        raise Conflict(f"task {task.id} is claimed by {task.claimed_by}", task=task.id)
+    if not isinstance(data, dict):
+        raise ValidationFailed("data must be a JSON object", field="data")
+    form = dict(task.form or {"type": "object"})
+    form.setdefault("type", "object")
+    form["additionalProperties"] = False       # no mass assignment, whatever the form says
+    form.setdefault("properties", {})
+    casetypes.validate(form, data, what="data")
+    case = Case.get_by_id(task.case_id)
+    try:
+        check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
+                         prior_approvers=_prior_approvers(task))
+    except PolicyViolation as exc:
+        with atomic():
+            audit.record("policy.denied", actor=who.name, case_id=case.id,
+                         instance_id=task.instance_id, task=task.id, rule=exc.extra.get("rule"),
+                         reason=exc.detail)
+        raise
+    row = task.instance
+    inst, run = instances.load(row, script_cpu_seconds=config.script_cpu_seconds)
+    before = {k: inst.data.get(k) for k in data} if isinstance(inst.data, dict) else {}
+    inst.complete_task(task.engine_task_id, data, actor=who.name)
+    now = utcnow()
+    with atomic():
+        changed = (Task.update(status="completed", completed_by=who.name, completed_at=now,
+                               result=data, assignee=who.name)
+                   .where(Task.id == task.id, Task.status.in_(OPEN)).execute())
+        if changed != 1:
+            raise Conflict(f"task {task.id} was completed by another request", task=task.id)
+        TaskCandidate.delete().where(TaskCandidate.task == task.id).execute()
+        completed = Event("task.completed", who.name, case.id, row.id,
+                          {"task": task.id, "element_id": task.element_id, "data": data,
+                           "before": before, "after": data,
+                           "properties": task.properties})
+        instances.save(case, inst, run, actor=who.name, row=row, extra_events=[completed])
+    out = task_view(Task.get_by_id(task.id))
+    out["case_status"] = Case.get_by_id(case.id).status
+    return out

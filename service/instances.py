@@ -1,0 +1,194 @@
+"""Process instances inside one unit of work: start or load, run, and save everything at once.
+
+A request runs the engine in memory first, then writes in one short transaction: the new engine
+state (guarded by the instance's ``version`` — optimistic locking, so a concurrent change is a
+409 and never a lost update), the inbox projection, decision records, outbox jobs and the audit
+events of every engine step. Running the engine before the write lock keeps SQLite's single
+writer free for the few milliseconds the writes need.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from . import audit, definitions
+from .audit import Event
+from .connectors import registry as connector_registry
+from .decision_port import DecisionOutcome, DecisionPort
+from .errors import EngineFailure, StaleInstance
+from .store import (Case, DecisionRecord, Definition, Incident, Instance, Job, Task,
+                    TaskCandidate, atomic, to_jsonable, utcnow)
+
+ENGINE_ACTOR = "engine"
+
+
+@dataclass
+class Run:
+    """Side effects of one engine run, collected in memory until the unit of work commits."""
+    decisions: list = field(default_factory=list)
+    outbox: list = field(default_factory=list)
+
+
+class _RecordingDecisions:
+    def __init__(self, run: Run):
+        self.run, self.port = run, DecisionPort()
+
+    def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
+        outcome = self.port.evaluate(decision_ref, inputs)
+        self.run.decisions.append(outcome.record)
+        return outcome
+
+
+class _OutboxConnectors:
+    def __init__(self, run: Run):
+        self.run = run
+
+    def call(self, name: str, params: dict, *, idempotency_key: str):
+        return connector_registry.call(name, params, idempotency_key=idempotency_key,
+                                       outbox=self.run.outbox)
+
+
+_library = None
+
+
+def library():
+    global _library
+    if _library is None:
+        from .engine import ProcessLibrary
+        _library = ProcessLibrary()
+    return _library
+
+
+def spec_for(row: Definition):
+    return library().spec(row.key, row.version, definitions.process_sources(row))
+
+
+def runtime(run: Run, *, clock=None, script_cpu_seconds: float = 1.0):
+    from .engine import Runtime
+    return Runtime(decisions=_RecordingDecisions(run), connectors=_OutboxConnectors(run),
+                   clock=clock or utcnow, script_cpu_seconds=script_cpu_seconds)
+
+
+def start(row: Definition, data: dict, *, clock=None, script_cpu_seconds=1.0):
+    """Run a new instance to its first wait state (in memory)."""
+    run = Run()
+    inst = runtime(run, clock=clock, script_cpu_seconds=script_cpu_seconds).start(spec_for(row), data)
+    return inst, run
+
+
+def load(row: Instance, *, clock=None, script_cpu_seconds=1.0):
+    run = Run()
+    definition = Definition.get_by_id(row.definition_id)
+    inst = runtime(run, clock=clock, script_cpu_seconds=script_cpu_seconds).load(
+        spec_for(definition), row.state)
+    return inst, run
+
+
+def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
+         definition: Definition | None = None, extra_events=()) -> Instance:
+    """Write the engine state and its projections in the current transaction.
+
+    ``row`` is the loaded instance row (its ``version`` is the one the caller read); ``None``
+    creates the instance. Raises ``StaleInstance`` when another request saved first.
+    """
+    now = utcnow()
+    state = inst.dumps()
+    status = inst.status
+    next_due = inst.next_due_at()
+    with atomic():
+        if row is None:
+            row = Instance.create(case=case, definition=definition, state=state, status=status,
+                                  next_due_at=next_due)
+        else:
+            changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
+                                       next_due_at=next_due, updated_at=now)
+                       .where(Instance.id == row.id, Instance.version == row.version).execute())
+            if changed != 1:
+                raise StaleInstance(f"case {case.id} was changed by another request; reload "
+                                    "and try again", case=case.id)
+            row.version += 1
+        events = list(extra_events)
+        events += _engine_events(case, row, inst)
+        _project_tasks(case, row, inst, now, events)
+        for rec in run.decisions:
+            DecisionRecord.create(case=case, instance=row, kind="decision",
+                                  element_id=rec.get("element_id"),
+                                  definition_key=rec["definition_key"],
+                                  definition_version=rec["definition_version"],
+                                  inputs=rec["inputs"], outputs=rec["outputs"],
+                                  matched_rules=rec["matched_rules"], actor=ENGINE_ACTOR)
+        for item in run.outbox:
+            Job.insert(kind="outbox", instance=row, case=case, due_at=now,
+                       payload=to_jsonable(item), idempotency_key=item["idempotency_key"],
+                       ).on_conflict_ignore().execute()
+        case_update = {"updated_at": now}
+        if status == "completed" and case.status in ("open", "incident"):
+            case_update.update(status="completed", closed_at=now)
+            events.append(Event("case.completed", ENGINE_ACTOR, case.id, row.id, {}))
+        elif status == "failed":
+            failure = inst.failure() if hasattr(inst, "failure") else None
+            Incident.create(case=case, instance=row,
+                            element_id=getattr(failure, "element_id", None),
+                            message=str(getattr(failure, "message", failure) or "engine failure"))
+            case_update["status"] = "incident"
+            events.append(Event("incident.opened", ENGINE_ACTOR, case.id, row.id,
+                                {"element_id": getattr(failure, "element_id", None),
+                                 "message": str(getattr(failure, "message", failure))}))
+        priority = inst.data.get("priority") if isinstance(inst.data, dict) else None
+        if isinstance(priority, str) and priority != case.priority:
+            case_update["priority"] = priority
+        Case.update(**case_update).where(Case.id == case.id).execute()
+        for key, value in case_update.items():
+            setattr(case, key, value)
+        audit.append(events)
+    return row
+
+
+def _engine_events(case: Case, row: Instance, inst) -> list[Event]:
+    out = []
+    for ev in inst.drain_events():
+        detail = {"element_id": ev.element_id, "element_name": ev.element_name}
+        detail.update(ev.detail or {})
+        out.append(Event(f"engine.{ev.kind}", ENGINE_ACTOR, case.id, row.id, detail))
+    return out
+
+
+def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: list) -> None:
+    """Make the inbox rows match the engine's ready user tasks."""
+    ready = {t.id: t for t in inst.user_tasks()}
+    open_rows = list(Task.select().where(Task.instance == row,
+                                         Task.status.in_(("open", "claimed"))))
+    known = {r.engine_task_id for r in open_rows}
+    for r in open_rows:
+        if r.engine_task_id not in ready:
+            Task.update(status="cancelled").where(Task.id == r.id).execute()
+            TaskCandidate.delete().where(TaskCandidate.task == r.id).execute()
+            events.append(Event("task.withdrawn", ENGINE_ACTOR, case.id, row.id,
+                                {"task": r.id, "element_id": r.element_id}))
+    for tid, view in ready.items():
+        if tid in known:
+            continue
+        groups = sorted(set(view.candidate_groups or ()))
+        users = sorted(set(view.candidate_users or ()))
+        task = Task.create(instance=row, case=case, engine_task_id=tid, element_id=view.element_id,
+                           name=view.name, case_type=case.type, candidate_groups=groups,
+                           candidate_users=users, assignee=view.assignee,
+                           status="claimed" if view.assignee else "open",
+                           claimed_by=view.assignee, claimed_at=now if view.assignee else None,
+                           form=to_jsonable(view.form or {}),
+                           properties=to_jsonable(view.properties or {}), due_at=view.due_at)
+        rows = [{"task": task.id, "kind": "group", "name": g} for g in groups]
+        rows += [{"task": task.id, "kind": "user", "name": u} for u in users]
+        if view.assignee:
+            rows.append({"task": task.id, "kind": "user", "name": view.assignee})
+        if rows:
+            TaskCandidate.insert_many(rows).execute()
+        events.append(Event("task.created", ENGINE_ACTOR, case.id, row.id,
+                            {"task": task.id, "element_id": view.element_id, "name": view.name,
+                             "candidate_groups": groups, "candidate_users": users,
+                             "assignee": view.assignee,
+                             "due_at": view.due_at.isoformat() if view.due_at else None}))
+
+
+def translate_engine_error(exc: Exception) -> EngineFailure:
+    return EngineFailure(f"the process engine failed: {exc}")

@@ -1,0 +1,8 @@
+"""Identities, groups, authority limits, four-eyes and object-level access."""
+from .identity import (ADMIN, ANALYST, AUDITOR, SYSTEM, Identity, add_user, authenticate,
+                       find_identity, hash_token, identity_of, issue_token, parse_authority)
+from .rules import can_see_task, can_work_task, check_completion
+
+__all__ = ["ADMIN", "ANALYST", "AUDITOR", "SYSTEM", "Identity", "add_user", "authenticate",
+           "find_identity", "hash_token", "identity_of", "issue_token", "parse_authority",
+           "can_see_task", "can_work_task", "check_completion"]

@@ -1,0 +1,67 @@
+"""Governance rules enforced by the engine: task visibility, four-eyes and authority limits.
+
+These are checks, not conventions: the task completion path calls :func:`check_completion`
+before the engine moves, and a violation is a ``PolicyViolation`` the caller audits.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from ..errors import PolicyViolation
+from .identity import Identity
+
+
+def can_see_task(who: Identity, candidate_groups, candidate_users, assignee) -> bool:
+    if who.is_admin or who.is_auditor:
+        return True
+    if assignee == who.name or who.name in (candidate_users or ()):
+        return True
+    return bool(who.groups & set(candidate_groups or ()))
+
+
+def can_work_task(who: Identity, candidate_groups, candidate_users, assignee) -> bool:
+    """Auditors read everything and change nothing."""
+    if who.is_auditor and not who.is_admin:
+        return False
+    return can_see_task(who, candidate_groups, candidate_users, assignee)
+
+
+def _amount(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def check_completion(who: Identity, *, submitted_by: str, properties: dict,
+                     prior_approvers: list[str]) -> None:
+    """Raise ``PolicyViolation`` if ``who`` may not complete this task.
+
+    ``properties`` are the task's evaluated extension properties: ``approval`` (truthy marks an
+    approval task), ``action`` and ``amount`` (authority), ``approvals_required`` (distinct
+    approvers needed). ``prior_approvers`` are users who already approved this case's action.
+    """
+    is_approval = _truthy(properties.get("approval")) or bool(properties.get("action"))
+    if is_approval and who.name == submitted_by:
+        raise PolicyViolation("four-eyes: the case's submitter cannot complete its approval",
+                              rule="four-eyes")
+    if is_approval and who.name in prior_approvers:
+        raise PolicyViolation("four-eyes: a second approval must come from a different user",
+                              rule="four-eyes")
+    action, amount = properties.get("action"), _amount(properties.get("amount"))
+    if action and amount is not None:
+        limit = who.limit_for(str(action))
+        if limit is None or limit < amount:
+            raise PolicyViolation(
+                f"authority: {who.name}'s limit for {action} "
+                f"({'none' if limit is None else limit}) does not cover {amount}",
+                rule="authority", action=str(action), amount=float(amount),
+                limit=None if limit is None else float(limit))
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value)

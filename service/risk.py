@@ -1,0 +1,54 @@
+"""The scoring step of case intake: map case data to features and score with the active model.
+
+The case type declares the model and the mapping; the probability becomes a process variable
+(``scoring.variable``, default the model name) that the decision tables read.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from .casetypes import CaseType
+from .store import to_jsonable
+
+_scorers: dict = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class CaseScore:
+    variable: str
+    probability: float
+    model: str
+    version: int | None
+    contributions: list
+    features: dict
+    shadow: dict | None
+
+
+def scorer(models_dir: str):
+    with _lock:
+        if models_dir not in _scorers:
+            from scoring.serving import Scorer
+            _scorers[models_dir] = Scorer(models_dir)
+        return _scorers[models_dir]
+
+
+def score_case(ctype: CaseType, data: dict, *, models_dir: str) -> CaseScore:
+    """Raises ``FeatureInvalid`` (422) naming a missing or out-of-range feature."""
+    from scoring.features import features_from_case
+    spec = ctype.scoring
+    features = features_from_case(spec.get("features", {}), data)
+    result = scorer(models_dir).score(spec["model"], features)
+    shadow = result.shadow
+    return CaseScore(spec.get("variable") or spec["model"], float(result.probability),
+                     result.model, _int_or_none(result.version),
+                     to_jsonable(result.contributions), to_jsonable(features),
+                     to_jsonable(shadow.__dict__) if shadow is not None else None)
+
+
+def _int_or_none(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None

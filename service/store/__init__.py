@@ -1,0 +1,11 @@
+"""Storage: the peewee database, the tables and the migrations.
+
+A module that needs the database takes it from here and never opens its own connection.
+"""
+from .db import atomic, bind, database, for_update, for_update_skip_locked, is_postgres
+from .fields import JSONField, dumps, to_jsonable, utcnow
+from .migrations import current_version, migrate
+from .tables import *  # noqa: F401,F403  (the table classes are the store's vocabulary)
+
+__all__ = ["atomic", "bind", "database", "for_update", "for_update_skip_locked", "is_postgres",
+           "JSONField", "dumps", "to_jsonable", "utcnow", "current_version", "migrate"]

@@ -1,0 +1,75 @@
+"""The database: one peewee proxy, opened from the config, and the one unit-of-work helper.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on, and every
+write transaction starts with ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
+writers queue on the busy timeout instead of deadlocking when both try to upgrade a read lock
+("database is locked"). PostgreSQL is selected with ``DATABASE_URL=postgresql://...``.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from urllib.parse import unquote, urlparse
+
+import peewee
+
+database = peewee.DatabaseProxy()
+_lock = threading.Lock()
+
+SQLITE_PRAGMAS = (
+    ("journal_mode", "wal"),
+    ("busy_timeout", 30000),
+    ("foreign_keys", 1),
+    ("synchronous", "normal"),
+    ("cache_size", -16000),
+)
+
+
+def open_database(url: str) -> peewee.Database:
+    """Build the peewee database for a URL (``sqlite:///path`` or ``postgresql://...``)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ":memory:"
+        return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS,
+                                     lock_type="IMMEDIATE", check_same_thread=False)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return peewee.PostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")), user=unquote(parsed.username or "") or None,
+            password=unquote(parsed.password or "") or None, host=parsed.hostname,
+            port=parsed.port)
+    raise ValueError(f"unsupported DATABASE_URL scheme {parsed.scheme!r}")
+
+
+def bind(url: str) -> peewee.Database:
+    """Point the shared proxy at the database for ``url`` (closing any previous one)."""
+    with _lock:
+        previous = database.obj
+        if previous is not None and not previous.is_closed():
+            previous.close()
+        db = open_database(url)
+        database.initialize(db)
+        return db
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+@contextmanager
+def atomic():
+    """One unit of work: BEGIN ... COMMIT, or ROLLBACK on any exception.
+
+    Nested calls become savepoints, so a function that needs a transaction can always use this
+    whether or not its caller already opened one. Nothing else in the code base commits.
+    """
+    with database.atomic():
+        yield
+
+
+def for_update(query):
+    """Lock the selected rows until commit on PostgreSQL; SQLite's IMMEDIATE lock covers it."""
+    return query.for_update() if is_postgres() else query
+
+
+def for_update_skip_locked(query):
+    return query.for_update("FOR UPDATE SKIP LOCKED") if is_postgres() else query

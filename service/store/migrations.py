@@ -1,0 +1,50 @@
+"""Forward-only schema migrations, so an upgrade never needs a fresh database.
+
+Each migration is ``(version, name, function)``; the function receives the database and runs its
+DDL inside the migration transaction. ``schema_version`` records what has been applied. Add a new
+migration at the end; never edit one that has shipped.
+"""
+from __future__ import annotations
+
+import logging
+
+from .db import database, is_postgres
+from .tables import ALL_TABLES, AuditHead, SchemaVersion
+
+log = logging.getLogger(__name__)
+
+
+def _initial(db):
+    """Version 1: the tables of DESIGN.md and the audit head row."""
+    db.create_tables(ALL_TABLES, safe=True)
+    AuditHead.insert(id=1, seq=0, hash="0" * 64).on_conflict_ignore().execute()
+
+
+MIGRATIONS = [
+    (1, "initial schema", _initial),
+]
+
+
+def current_version() -> int:
+    if not database.table_exists("schema_version"):
+        return 0
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def migrate() -> list[int]:
+    """Apply pending migrations in one transaction; returns the versions applied."""
+    applied = []
+    with database.atomic():
+        if is_postgres():
+            # Several processes may start at once; one migrates, the others wait and see it done.
+            database.execute_sql("SELECT pg_advisory_xact_lock(7314001)")
+        have = current_version()
+        for version, name, step in MIGRATIONS:
+            if version <= have:
+                continue
+            log.info("applying migration", extra={"version": version, "migration": name})
+            step(database)
+            SchemaVersion.create(version=version, name=name)
+            applied.append(version)
+    return applied

@@ -1,0 +1,255 @@
+"""The tables of DESIGN.md, as peewee models bound to the shared database proxy.
+
+``task`` and ``task_candidate`` are projections of the engine state written in the same
+transaction as it, so the inbox is answered by indexed queries and never deserializes workflows.
+"""
+from __future__ import annotations
+
+import peewee as pw
+
+from .db import database
+from .fields import JSONField, UTCDateTimeField, utcnow
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField(primary_key=True)
+    name = pw.CharField()
+    applied_at = UTCDateTimeField(default=utcnow)
+
+
+class User(BaseModel):
+    name = pw.CharField(unique=True, max_length=120)
+    groups = JSONField(default=list)
+    authority = JSONField(default=dict)       # action -> limit (number)
+    is_client = pw.BooleanField(default=False)
+    active = pw.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class ApiToken(BaseModel):
+    user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    token_hash = pw.CharField(unique=True, max_length=64)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class Deployment(BaseModel):
+    deployed_by = pw.CharField(max_length=120)
+    deployed_at = UTCDateTimeField(default=utcnow)
+    files = JSONField(default=list)
+
+
+class Definition(BaseModel):
+    kind = pw.CharField(max_length=16)          # bpmn | dmn | rules | casetype
+    key = pw.CharField(max_length=200)
+    version = pw.IntegerField()
+    name = pw.CharField(max_length=300, null=True)
+    file = pw.CharField(max_length=300)
+    source = pw.TextField()
+    sha256 = pw.CharField(max_length=64)
+    meta = JSONField(default=dict)              # refs found at parse time
+    deployment = pw.ForeignKeyField(Deployment, backref="definitions")
+    deployed_by = pw.CharField(max_length=120)
+    deployed_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("kind", "key", "version"), True),)
+
+
+class Case(BaseModel):
+    type = pw.CharField(max_length=200, index=True)
+    definition = pw.ForeignKeyField(Definition, null=True)
+    external_ref = pw.CharField(max_length=200, null=True, index=True)
+    submitted_by = pw.CharField(max_length=120)
+    data = JSONField(default=dict)
+    status = pw.CharField(max_length=20, default="open", index=True)
+    priority = pw.CharField(max_length=10, null=True)
+    score = pw.FloatField(null=True)
+    cancel_reason = pw.TextField(null=True)
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+    closed_at = UTCDateTimeField(null=True)
+
+
+class Idempotency(BaseModel):
+    owner = pw.CharField(max_length=120)
+    key = pw.CharField(max_length=200)
+    scope = pw.CharField(max_length=40)         # which endpoint
+    request_hash = pw.CharField(max_length=64)
+    status_code = pw.IntegerField(null=True)
+    response = JSONField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("owner", "scope", "key"), True),)
+
+
+class Instance(BaseModel):
+    case = pw.ForeignKeyField(Case, backref="instances", on_delete="CASCADE")
+    definition = pw.ForeignKeyField(Definition)
+    state = pw.TextField()
+    status = pw.CharField(max_length=20, default="waiting", index=True)
+    version = pw.IntegerField(default=1)        # optimistic lock
+    next_due_at = UTCDateTimeField(null=True, index=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+
+class Task(BaseModel):
+    instance = pw.ForeignKeyField(Instance, backref="tasks", on_delete="CASCADE")
+    case = pw.ForeignKeyField(Case, backref="tasks", on_delete="CASCADE")
+    engine_task_id = pw.CharField(max_length=64)
+    element_id = pw.CharField(max_length=200)
+    name = pw.CharField(max_length=300, null=True)
+    case_type = pw.CharField(max_length=200)
+    candidate_groups = JSONField(default=list)
+    candidate_users = JSONField(default=list)
+    assignee = pw.CharField(max_length=120, null=True, index=True)
+    status = pw.CharField(max_length=20, default="open")   # open | claimed | completed | cancelled
+    form = JSONField(default=dict)
+    properties = JSONField(default=dict)
+    due_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    claimed_by = pw.CharField(max_length=120, null=True)
+    claimed_at = UTCDateTimeField(null=True)
+    completed_by = pw.CharField(max_length=120, null=True)
+    completed_at = UTCDateTimeField(null=True)
+    result = JSONField(null=True)
+
+    class Meta:
+        indexes = ((("status", "due_at"), False), (("instance", "engine_task_id"), False))
+
+
+class TaskCandidate(BaseModel):
+    """One row per candidate group or user of an open task: the inbox's index."""
+    task = pw.ForeignKeyField(Task, backref="candidates", on_delete="CASCADE")
+    kind = pw.CharField(max_length=8)           # group | user
+    name = pw.CharField(max_length=120)
+
+    class Meta:
+        indexes = ((("kind", "name"), False),)
+
+
+class Job(BaseModel):
+    kind = pw.CharField(max_length=20)          # timer | retry | outbox | signal
+    instance = pw.ForeignKeyField(Instance, null=True, on_delete="CASCADE")
+    case = pw.ForeignKeyField(Case, null=True, on_delete="CASCADE")
+    due_at = UTCDateTimeField()
+    payload = JSONField(default=dict)
+    status = pw.CharField(max_length=12, default="pending")  # pending | done | failed
+    attempts = pw.IntegerField(default=0)
+    max_attempts = pw.IntegerField(default=5)
+    idempotency_key = pw.CharField(max_length=200, null=True, unique=True)
+    locked_by = pw.CharField(max_length=120, null=True)
+    locked_until = UTCDateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    done_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "due_at"), False),)
+
+
+class Incident(BaseModel):
+    case = pw.ForeignKeyField(Case, backref="incidents", on_delete="CASCADE")
+    instance = pw.ForeignKeyField(Instance, on_delete="CASCADE")
+    element_id = pw.CharField(max_length=200, null=True)
+    message = pw.TextField()
+    status = pw.CharField(max_length=12, default="open", index=True)   # open | resolved
+    created_at = UTCDateTimeField(default=utcnow)
+    resolved_at = UTCDateTimeField(null=True)
+
+
+class DecisionRecord(BaseModel):
+    case = pw.ForeignKeyField(Case, null=True, backref="decisions", on_delete="CASCADE")
+    instance = pw.ForeignKeyField(Instance, null=True, on_delete="CASCADE")
+    kind = pw.CharField(max_length=12)          # decision | score
+    element_id = pw.CharField(max_length=200, null=True)
+    definition_key = pw.CharField(max_length=200, null=True, index=True)
+    definition_version = pw.IntegerField(null=True)
+    inputs = JSONField(default=dict)
+    outputs = JSONField(null=True)
+    matched_rules = JSONField(default=list)
+    model_name = pw.CharField(max_length=120, null=True, index=True)
+    model_version = pw.IntegerField(null=True)
+    score = pw.FloatField(null=True)
+    contributions = JSONField(null=True)
+    shadow = JSONField(null=True)
+    actor = pw.CharField(max_length=120, null=True)
+    created_at = UTCDateTimeField(default=utcnow, index=True)
+
+
+class AuditHead(BaseModel):
+    """The single row every append locks, so the chain never forks (DESIGN.md, Audit)."""
+    id = pw.IntegerField(primary_key=True)
+    seq = pw.BigIntegerField(default=0)
+    hash = pw.CharField(max_length=64, default="0" * 64)
+
+
+class AuditEvent(BaseModel):
+    seq = pw.BigIntegerField(primary_key=True)
+    at = UTCDateTimeField(default=utcnow)
+    actor = pw.CharField(max_length=120)
+    case_id = pw.IntegerField(null=True, index=True)
+    instance_id = pw.IntegerField(null=True)
+    kind = pw.CharField(max_length=60, index=True)
+    detail = JSONField(default=dict)
+    prev_hash = pw.CharField(max_length=64)
+    hash = pw.CharField(max_length=64)
+
+
+class Signal(BaseModel):
+    id = pw.CharField(primary_key=True, max_length=200)
+    type = pw.CharField(max_length=60)
+    at = UTCDateTimeField()
+    data = JSONField(default=dict)
+    partition = pw.CharField(max_length=120, index=True)
+    seq = pw.BigIntegerField(index=True)        # arrival order
+    received_at = UTCDateTimeField(default=utcnow)
+    status = pw.CharField(max_length=20, default="pending", index=True)
+    outcome = JSONField(null=True)
+    case = pw.ForeignKeyField(Case, null=True, on_delete="SET NULL")
+
+
+class Lease(BaseModel):
+    partition = pw.CharField(primary_key=True, max_length=120)
+    owner = pw.CharField(max_length=120)
+    expires_at = UTCDateTimeField()
+    position = pw.BigIntegerField(default=0)    # last processed signal seq
+
+
+class Message(BaseModel):
+    message_id = pw.CharField(primary_key=True, max_length=200)
+    name = pw.CharField(max_length=200)
+    correlation = JSONField(default=dict)
+    data = JSONField(default=dict)
+    instance = pw.ForeignKeyField(Instance, null=True, on_delete="SET NULL")
+    received_at = UTCDateTimeField(default=utcnow)
+    response = JSONField(null=True)
+
+
+class ModelVersion(BaseModel):
+    name = pw.CharField(max_length=120)
+    version = pw.IntegerField()
+    artifact_sha256 = pw.CharField(max_length=64)
+    artifact_path = pw.CharField(max_length=500)
+    metrics = pw.TextField(default="{}")
+    feature_schema = pw.TextField(default="[]")
+    params = pw.TextField(default="{}")
+    status = pw.CharField(max_length=12, default="candidate")  # candidate | active | shadow | retired
+    validated = pw.BooleanField(default=False)
+    created_at = UTCDateTimeField(default=utcnow)
+    activated_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("name", "version"), True),)
+
+
+ALL_TABLES = [SchemaVersion, User, ApiToken, Deployment, Definition, Case, Idempotency, Instance,
+              Task, TaskCandidate, Job, Incident, DecisionRecord, AuditHead, AuditEvent, Signal,
+              Lease, Message, ModelVersion]
