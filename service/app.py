@@ -30,13 +30,13 @@ def create_app(config: Config | None = None) -> Flask:
     store.migrate()
 
     from .api import auth, blueprints, errors
-    errors.init_app(app)
     auth.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "Omniflow: governed decisions for "
                                          "retail operations"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blp in blueprints():
         api.register_blueprint(blp)
+    errors.init_app(app)   # after Api(), which installs its own HTTP error handler
 
     @app.before_request
     def _connect():

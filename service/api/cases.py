@@ -57,7 +57,7 @@ def _config():
     return current_app.extensions["omniflow"]
 
 
-@blp.route("")
+@blp.route("", methods=["POST"])
 @blp.arguments(CaseSubmitSchema, location="json")
 @blp.response(201, CaseSchema)
 def submit(body):
