@@ -1,0 +1,97 @@
+"""Compile and evaluate FEEL, the expression language of DMN (1.3 to 1.5).
+
+FEEL text is untrusted analysts' input: it is parsed by our own lexer and parser, never given to
+Python ``eval``/``exec``, and compiled once into a tree of Python closures so that evaluating it
+does not re-walk an AST. Runtime faults (a type mismatch, a bad argument, an unknown name) give
+FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise.
+
+Public API
+----------
+``compile_expression(text, *, name=None, known_names=None) -> Expression``
+    Parse and compile a FEEL expression. ``known_names`` (any iterable of str) lists names the
+    scope will hold, so that names with spaces or operator characters (``Monthly Salary``,
+    ``Date-Time``, ``Is in range``) are recognised. Without it, adjacent plain words are joined
+    into one name (``Monthly Salary * 12`` works), and built-in function names are always known.
+    Raises ``FeelSyntaxError`` (``.expression``, ``.column`` 1-based, ``.message``).
+
+``Expression.evaluate(scope, *, warnings=None, type_resolver=None) -> Any``
+    ``scope`` is a ``Mapping[str, Any]`` or a ``Scope``. Warnings are appended to ``warnings``.
+
+``compile_unary_tests(text, *, name=None, known_names=None) -> UnaryTests``
+    Compile a decision-table input entry. ``UnaryTests.matches(value, scope=None, *,
+    warnings=None, type_resolver=None) -> bool``; a null or error result is "no match". ``-``
+    matches anything; ``not(...)`` negates; ``?`` names the input value.
+
+``Scope(vars=None, parent=None, *, type_resolver=None, warnings=None)``
+    A chained mapping; ``scope.child(dict)`` adds a frame. ``type_resolver(name)`` returns a
+    predicate ``value -> bool`` for a custom (item definition) type name, or ``None`` when the
+    name is unknown; ``instance of`` and typed function parameters use it.
+
+``FeelFunction(params, body, *, name=None, param_types=None, result_type=None)``
+    Wrap a Python callable so FEEL can invoke it with positional or named arguments (business
+    knowledge models, decision services, ``invoke``). Put it in the scope under its name.
+    Calling a ``FeelFunction`` from Python (``fn(1, 2)``, ``fn(a=1)``) works for any FEEL
+    function, including ones defined in FEEL and the built-ins.
+
+Values
+------
+number ``decimal.Decimal`` (computed in ``NUMBER_CONTEXT``: 34 digits, ROUND_HALF_EVEN),
+string ``str``, boolean ``bool``, null ``None``, date ``datetime.date``, time ``datetime.time``
+and date and time ``datetime.datetime`` (``tzinfo`` is a fixed ``datetime.timezone`` for an
+offset, a ``zoneinfo.ZoneInfo`` for a zone id such as ``@Europe/Paris``, absent for local),
+``DaysTimeDuration(total_seconds)``, ``YearsMonthsDuration(total_months)``,
+``Range(start, end, start_included, end_included, null_endpoint=False)`` (a ``None`` endpoint
+is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as ``[null..10]``, whose
+membership tests are null), list
+``list``, context ``dict`` (insertion ordered), function ``FeelFunction``.
+
+Helpers: ``to_feel(value)`` converts Python ints/floats (recursively in lists/dicts) to FEEL
+values; ``format_value(value)`` is FEEL ``string()``; ``equals(a, b)`` is FEEL ``=`` (``True``,
+``False`` or ``None`` when not comparable); ``is_instance(value, type_text, type_resolver=None)``
+is FEEL ``instance of`` with a type given as text (``"list<number>"``, ``"tns:Person"``);
+``BUILTINS`` maps built-in function names to ``FeelFunction`` objects.
+
+Layout
+------
+``lexer`` → ``parser`` (with ``names`` for multi-word names) → ``compiler`` (plus ``matching``
+for unary tests and ``functions`` for definitions and calls) → closures over ``scope``.
+``semantics`` holds equality, ordering and arithmetic; ``temporal`` the ISO forms and calendar
+arithmetic; ``properties`` the ``.year``-style properties; ``conformance`` ``instance of``;
+``formatting`` ``string()``; ``builtins/`` the function library, one module per area.
+
+Known gaps: years outside 1..9999 (Python ``datetime``) and sub-microsecond fractions give null
+or are truncated; ``external`` functions are refused on purpose; ``(=10)``-style unary ranges as
+values are not supported.
+"""
+from __future__ import annotations
+
+from .builtins import BUILTINS
+from .conversion import to_feel
+from .errors import FeelSyntaxError
+from .expression import Expression, compile_expression
+from .formatting import format_value
+from .scope import Scope, TypeResolver
+from .semantics import equals
+from .conformance import is_instance
+from .unary import UnaryTests, compile_unary_tests
+from .values import NUMBER_CONTEXT, DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
+
+__all__ = [
+    "BUILTINS",
+    "DaysTimeDuration",
+    "Expression",
+    "FeelFunction",
+    "FeelSyntaxError",
+    "NUMBER_CONTEXT",
+    "Range",
+    "Scope",
+    "TypeResolver",
+    "UnaryTests",
+    "YearsMonthsDuration",
+    "compile_expression",
+    "compile_unary_tests",
+    "equals",
+    "format_value",
+    "is_instance",
+    "to_feel",
+]
