@@ -28,6 +28,8 @@ def create_app(config: Config | None = None) -> Flask:
     store.bind(config.database_url)
     store.database.connect(reuse_if_open=True)
     store.migrate()
+    from scoring.registry import sync_shipped
+    sync_shipped(config.models_dir)   # register the shipped model versions (idempotent)
 
     from .api import auth, blueprints, errors
     auth.init_app(app)

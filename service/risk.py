@@ -5,14 +5,10 @@ The case type declares the model and the mapping; the probability becomes a proc
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from .casetypes import CaseType
 from .store import to_jsonable
-
-_scorers: dict = {}
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -27,11 +23,9 @@ class CaseScore:
 
 
 def scorer(models_dir: str):
-    with _lock:
-        if models_dir not in _scorers:
-            from scoring.serving import Scorer
-            _scorers[models_dir] = Scorer(models_dir)
-        return _scorers[models_dir]
+    # The registry-backed scorer: the active and shadow versions come from the model table.
+    from scoring.registry import scorer as registry_scorer
+    return registry_scorer(models_dir)
 
 
 def score_case(ctype: CaseType, data: dict, *, models_dir: str) -> CaseScore:
@@ -44,7 +38,7 @@ def score_case(ctype: CaseType, data: dict, *, models_dir: str) -> CaseScore:
     return CaseScore(spec.get("variable") or spec["model"], float(result.probability),
                      result.model, _int_or_none(result.version),
                      to_jsonable(result.contributions), to_jsonable(features),
-                     to_jsonable(shadow.__dict__) if shadow is not None else None)
+                     shadow.to_json() if shadow is not None else None)
 
 
 def _int_or_none(v):
