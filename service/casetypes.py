@@ -6,7 +6,8 @@
      "schema": {... JSON Schema of the case data ...},
      "scoring": {"model": "escalation_risk", "variable": "escalation_risk",
                  "features": {"order_value": "value", "customer_tier": "customer_tier"}},
-     "cancel_groups": ["cs_supervisor"]}
+     "cancel_groups": ["cs_supervisor"],
+     "priority": "routing.priority"}
 
 A process without a case type file accepts any JSON object, and its ``type`` is the process id.
 """
@@ -30,6 +31,14 @@ class CaseType:
     schema: dict = field(default_factory=lambda: dict(ANY_OBJECT))
     scoring: dict | None = None
     cancel_groups: tuple = ("admin",)
+    priority: str = "priority"      # dotted path of the case priority in the process data
+
+    def priority_of(self, data) -> str | None:
+        for part in self.priority.split("."):
+            if not isinstance(data, dict):
+                return None
+            data = data.get(part)
+        return data if isinstance(data, str) else None
 
 
 def parse_case_type(filename: str, source: bytes) -> CaseType:
@@ -52,7 +61,11 @@ def parse_case_type(filename: str, source: bytes) -> CaseType:
         raise DefinitionInvalid(f"{filename}: scoring needs 'model' and a 'features' mapping",
                                 file=filename, element="scoring")
     cancel = doc.get("cancel_groups", ["admin"])
-    return CaseType(doc["type"], schema, scoring, tuple(cancel))
+    priority = doc.get("priority", "priority")
+    if not isinstance(priority, str) or not priority:
+        raise DefinitionInvalid(f"{filename}: priority must be a dotted path into the process "
+                                "data", file=filename, element="priority")
+    return CaseType(doc["type"], schema, scoring, tuple(cancel), priority)
 
 
 @lru_cache(maxsize=256)

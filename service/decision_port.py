@@ -6,18 +6,12 @@ definition key and version).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from . import definitions
+from .engine.ports import DecisionOutcome
 from .errors import NotFound, ValidationFailed
 from .store import Definition, to_jsonable
-
-
-@dataclass(frozen=True)
-class DecisionOutcome:
-    value: object
-    record: dict
 
 
 @lru_cache(maxsize=256)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from . import audit, definitions
 from .audit import Event
 from .connectors import registry as connector_registry
-from .decision_port import DecisionOutcome, DecisionPort
+from .decision_port import DecisionPort
+from .engine.ports import DecisionOutcome
 from .errors import EngineFailure, StaleInstance
 from .store import (Case, DecisionRecord, Definition, Incident, Instance, Job, Task,
                     TaskCandidate, atomic, to_jsonable, utcnow)
@@ -126,7 +127,7 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
             case_update.update(status="completed", closed_at=now)
             events.append(Event("case.completed", ENGINE_ACTOR, case.id, row.id, {}))
         elif status == "failed":
-            failure = inst.failure() if hasattr(inst, "failure") else None
+            failure = inst.failure
             Incident.create(case=case, instance=row,
                             element_id=getattr(failure, "element_id", None),
                             message=str(getattr(failure, "message", failure) or "engine failure"))
@@ -134,8 +135,8 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
             events.append(Event("incident.opened", ENGINE_ACTOR, case.id, row.id,
                                 {"element_id": getattr(failure, "element_id", None),
                                  "message": str(getattr(failure, "message", failure))}))
-        priority = inst.data.get("priority") if isinstance(inst.data, dict) else None
-        if isinstance(priority, str) and priority != case.priority:
+        priority = definitions.case_type(case.type).priority_of(inst.data)
+        if priority and priority != case.priority:
             case_update["priority"] = priority
         Case.update(**case_update).where(Case.id == case.id).execute()
         for key, value in case_update.items():
