@@ -1,0 +1,418 @@
+"""Run process instances: start, load, complete tasks, fire timers, deliver messages, save.
+
+A :class:`Runtime` holds the ports (decisions, connectors, clock) and the script CPU limit; it
+starts and loads :class:`Instance` objects. An instance is a loaded SpiffWorkflow workflow plus
+its own script engine; every operation runs the engine synchronously to the next wait state (a
+user task, a timer, a message catch) or the end, then prunes history (``pruning``) and scans for
+events (``recorder``).
+
+Faults in the process (a script error, a failed decision or connector, an engine limit) never
+raise out of an operation: the instance records an ``error`` event and turns ``failed`` with
+:attr:`Instance.failure` naming the element, which the caller stores as an incident; ``retry``
+runs the failed task again. Caller mistakes (an unknown or not-ready task, a message nobody
+waits for) raise :class:`NotFound` / :class:`Conflict`.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any, Callable, Iterable
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
+
+from .library import ProcessSpec
+from .messages import CorrelatedMessage
+from .ports import ConnectorPort, DecisionPort, system_clock
+from .pruning import max_depth, prune
+from .recorder import json_safe, timer_due
+from .sandbox import Sandbox
+from .script_engine import InstanceScriptEngine, task_failure
+from .state import StateError, decode, encode
+from .tasks import HumanTask
+from .timers import due_of
+from .views import EngineEvent, UserTaskView, WaitingMessage
+
+__all__ = ["Instance", "Runtime"]
+
+log = logging.getLogger(__name__)
+
+#: SpiffWorkflow's task iterators stop at depth 1,000; fail well before a task becomes invisible.
+DEPTH_LIMIT = 800
+#: Automatic steps one operation may take: an endless loop without a wait state is a fault.
+STEP_LIMIT = 100_000
+#: Prune during a run once this many tasks were added since the last prune.
+PRUNE_EVERY = 200
+#: Timer firings one ``fire_due_timers`` call may process (a cycle far behind the clock).
+FIRE_LIMIT = 10_000
+
+
+class Runtime:
+    """Ports and limits shared by every instance it starts or loads."""
+
+    def __init__(self, decisions: DecisionPort | None = None, connectors: ConnectorPort | None = None,
+                 clock: Callable[[], datetime] = system_clock, script_cpu_seconds: float = 1.0):
+        self.decisions = decisions
+        self.connectors = connectors
+        self.clock = clock
+        self.sandbox = Sandbox(script_cpu_seconds)
+
+    def _engine(self, instance_id: str) -> InstanceScriptEngine:
+        return InstanceScriptEngine(sandbox=self.sandbox, decisions=self.decisions,
+                                    connectors=self.connectors, clock=self.clock, instance_id=instance_id)
+
+    def start(self, spec: ProcessSpec, data: dict | None = None, *, instance_id: str | None = None) -> "Instance":
+        """Create an instance with ``data`` and run it to its first wait state or its end."""
+        instance_id = instance_id or str(uuid.uuid4())
+        engine = self._engine(instance_id)
+        workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
+        instance = Instance(self, spec, workflow, engine, instance_id)
+        instance._start(dict(data or {}))
+        return instance
+
+    def load(self, spec: ProcessSpec, state: str | bytes) -> "Instance":
+        """Rebuild an instance from :meth:`Instance.dumps` output and the cached ``spec``."""
+        try:
+            workflow, envelope = decode(state, spec.spec, spec.subprocess_specs)
+        except StateError as exc:
+            raise EngineFailure(f"cannot load instance state: {exc}") from exc
+        except (SpiffWorkflowException, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EngineFailure(f"stored state does not fit process {spec.key!r} "
+                                f"version {spec.version!r}: {exc}") from exc
+        if envelope.get("process") not in (None, spec.key):
+            raise EngineFailure(f"state belongs to process {envelope.get('process')!r}, not {spec.key!r}")
+        instance_id = envelope.get("instance_id") or str(uuid.uuid4())
+        engine = self._engine(instance_id)
+        workflow.script_engine = engine
+        instance = Instance(self, spec, workflow, engine, instance_id)
+        instance._status = envelope.get("status") or "waiting"
+        instance._failure = envelope.get("failure")
+        return instance
+
+
+class Instance:
+    """One process instance while it is loaded. Not thread-safe: one request owns it."""
+
+    def __init__(self, runtime: Runtime, spec: ProcessSpec, workflow: BpmnWorkflow,
+                 engine: InstanceScriptEngine, instance_id: str):
+        self.runtime = runtime
+        self.spec = spec
+        self.workflow = workflow
+        self.engine = engine
+        self.id = instance_id
+        self._status = "waiting"
+        self._failure: dict | None = None
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """``waiting``, ``completed``, ``failed`` or ``cancelled``."""
+        return self._status
+
+    @property
+    def failure(self) -> EngineFailure | None:
+        """The fault that stopped the instance, as the EngineFailure to store as an incident."""
+        if self._failure is None:
+            return None
+        detail = self._failure.get("detail", "engine failure")
+        return EngineFailure(detail, **{k: v for k, v in self._failure.items() if k != "detail"})
+
+    @property
+    def data(self) -> dict:
+        """The process data now: the workflow data once completed, else the live tasks' merged."""
+        if self._status == "completed":
+            return dict(self.workflow.data)
+        live = [t for t in self.workflow.get_tasks(state=TaskState.DEFINITE_MASK, skip_subprocesses=True)]
+        if not live:
+            return dict(self.workflow.data)
+        merged: dict = {}
+        for task in sorted(live, key=lambda t: t.last_state_change):
+            DeepMerge.merge(merged, task.data)
+        return merged
+
+    def dumps(self) -> str:
+        """Return the state as JSON text (no process spec inside), pruned of finished history."""
+        if self._status not in ("completed", "cancelled"):
+            prune(self.workflow)
+        return encode(self.workflow, instance_id=self.id, process=self.spec.key,
+                      status=self._status, failure=self._failure)
+
+    def drain_events(self) -> list[EngineEvent]:
+        """Return the events recorded since the last drain, oldest first, and forget them."""
+        return self.engine.recorder.drain()
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def user_tasks(self) -> list[UserTaskView]:
+        """Return the ready human tasks (the inbox projection of this instance)."""
+        if self._status != "waiting":
+            return []
+        return [self._view(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                if isinstance(t.task_spec, HumanTask)]
+
+    def next_due_at(self) -> datetime | None:
+        """Return when the earliest pending timer falls due, or ``None``."""
+        if self._status != "waiting":
+            return None
+        dues = [timer_due(t) for t in self._waiting() if self._has_timer(t)]
+        dues = [d for d in dues if d is not None]
+        return min(dues) if dues else None
+
+    def waiting_messages(self) -> list[WaitingMessage]:
+        """Return the message catches waiting now, with the values they are correlated by."""
+        if self._status != "waiting":
+            return []
+        found = []
+        for task in self._waiting():
+            for definition in self._definitions(task):
+                if isinstance(definition, CorrelatedMessage):
+                    found.append(WaitingMessage(definition.name, dict(task.internal_data.get("correlation", {})),
+                                                task.task_spec.bpmn_id, str(task.id)))
+        return found
+
+    # -- operations -------------------------------------------------------------------------
+
+    def complete_task(self, task_id: str, data: dict | None = None, *, actor: str) -> None:
+        """Complete ready human task ``task_id`` with ``data`` and run to the next wait state."""
+        self._require_waiting()
+        task = self._task(task_id)
+        if not isinstance(task.task_spec, HumanTask):
+            raise Conflict(f"task {task_id} is not a human task", task_id=task_id)
+        if task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is not ready (it is {TaskState.get_name(task.state)})",
+                           task_id=task_id)
+        recorder = self.engine.recorder
+        recorder.actor, recorder.submitted = actor, dict(data or {})
+        try:
+            task.task_spec.add_data_from_form(task, dict(data or {}))
+            self._guarded(task.run)
+        finally:
+            recorder.actor, recorder.submitted = None, None
+        self._advance()
+
+    def fire_due_timers(self, now: datetime | None = None) -> int:
+        """Fire every timer due at ``now`` (default: the clock) and run on; return how many fired."""
+        if self._status != "waiting":
+            return 0
+        self.engine.now_override = now
+        fired = 0
+        try:
+            while fired < FIRE_LIMIT:
+                before = {t.id: (t.state, repr(t.internal_data.get("event_value"))) for t in self._waiting()
+                          if self._has_timer(t)}
+                due = [t for t in self._waiting() if self._has_timer(t)
+                       and (timer_due(t) or self.engine.now()) <= self.engine.now()]
+                if not due:
+                    break
+                self._guarded(self.workflow.refresh_timers)
+                after = {t.id: (t.state, repr(t.internal_data.get("event_value"))) for t in self._waiting()
+                         if self._has_timer(t)}
+                progressed = sum(1 for k, v in before.items() if after.get(k) != v)
+                if not progressed or self._status == "failed":
+                    break
+                fired += progressed
+                self._advance()
+                if self._status != "waiting":
+                    break
+        finally:
+            self.engine.now_override = None
+        return fired
+
+    def deliver_message(self, name: str, payload: dict | None = None) -> None:
+        """Deliver message ``name`` to the first waiting catch it correlates with, and run on."""
+        self._require_waiting()
+        payload = dict(payload or {})
+        for task in self._waiting():
+            for definition in self._definitions(task):
+                if (isinstance(definition, CorrelatedMessage) and definition.name == name
+                        and definition.matches(task.internal_data.get("correlation", {}), payload)):
+                    def catch(task=task, definition=definition):
+                        task.task_spec.catch(task, BpmnEvent(definition, payload=payload))
+                        task.task_spec._update(task)
+                    self._guarded(catch)
+                    self._advance()
+                    return
+        raise NotFound(f"instance {self.id} is not waiting for message {name!r} with that correlation",
+                       message=name)
+
+    def retry(self) -> None:
+        """Run the failed task again (after an incident was resolved) and continue."""
+        if self._status != "failed":
+            raise Conflict(f"instance {self.id} has not failed")
+        failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
+        self._failure, self._status = None, "waiting"
+        for task in failed:
+            task._set_state(TaskState.READY)
+        self._advance()
+
+    def cancel(self) -> None:
+        """Cancel every open task; the instance ends as ``cancelled``."""
+        if self._status in ("completed", "cancelled"):
+            return
+        self.workflow.cancel()
+        self._status = "cancelled"
+        self.engine.recorder.emit("process_cancelled")
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _start(self, data: dict) -> None:
+        start = self.workflow.task_tree
+        start.data.update(data)
+        self._advance()
+
+    def _require_waiting(self) -> None:
+        if self._status != "waiting":
+            raise Conflict(f"instance {self.id} is {self._status}", status=self._status)
+
+    def _task(self, task_id: str):
+        try:
+            return self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TaskNotFoundException) as exc:
+            raise NotFound(f"task {task_id} not found in instance {self.id}", task_id=str(task_id)) from exc
+
+    def _all_tasks(self) -> Iterable:
+        for wf in [self.workflow, *self.workflow.subprocesses.values()]:
+            yield from wf.tasks.values()
+
+    def _waiting(self) -> list:
+        return [t for t in self.workflow.event_manager.tasks.values() if t.state == TaskState.WAITING]
+
+    @staticmethod
+    def _definitions(task) -> list:
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition):
+            return list(definition.event_definitions)
+        return [definition] if definition is not None else []
+
+    def _has_timer(self, task) -> bool:
+        return any(isinstance(d, TimerEventDefinition) for d in self._definitions(task))
+
+    def _guarded(self, fn: Callable[[], Any]) -> None:
+        """Run an engine call; a fault fails the instance instead of escaping."""
+        if self._status != "waiting":
+            return
+        try:
+            fn()
+        except EngineFailure as exc:
+            self._fail(exc.detail, **exc.extra)
+        except OmniflowError:
+            raise
+        except Exception as exc:  # SpiffWorkflow or an engine bug: an incident, not a crash
+            task = getattr(exc, "task", None)
+            if task is not None:
+                failure = task_failure(task, f"{type(exc).__name__}: {exc}")
+                self._fail(failure.detail, **failure.extra)
+            else:
+                self._fail(f"{type(exc).__name__}: {exc}")
+            log.warning("engine fault", extra={"instance": self.id, "error": str(exc)})
+
+    def _fail(self, detail: str, **extra: Any) -> None:
+        self._status = "failed"
+        self._failure = {"detail": detail, **json_safe(extra)}
+        element = extra.get("element")
+        self.engine.recorder.events.append(EngineEvent(
+            "error", element, None, {"message": detail, **json_safe(extra)}, self.engine.now()))
+
+    def _advance(self) -> None:
+        """Run automatic steps to the next wait state, then prune, check and scan."""
+        self._guarded(self._run_steps)
+        if self._status == "waiting":
+            self._check_end()
+        if self._status == "waiting":
+            prune(self.workflow)
+            depth = max_depth(self.workflow)
+            if depth > DEPTH_LIMIT:
+                self._fail(f"task tree depth {depth} exceeds the engine limit of {DEPTH_LIMIT}",
+                           limit="depth")
+        self._guarded(lambda: self.engine.recorder.scan(self.workflow, self._on_ready))
+        self.workflow.bpmn_events = []
+
+    def _run_steps(self) -> None:
+        workflow = self.workflow
+        steps = [0]
+        last_size = [len(workflow.tasks)]
+
+        def did_complete(task):
+            steps[0] += 1
+            if steps[0] > STEP_LIMIT:
+                raise task_failure(task, f"more than {STEP_LIMIT} automatic steps without a wait "
+                                         "state (an endless loop?)", limit="steps")
+
+        while workflow._do_engine_steps(None, did_complete):
+            if len(workflow.tasks) - last_size[0] > PRUNE_EVERY:
+                prune(workflow)
+                last_size[0] = len(workflow.tasks)
+        workflow.refresh_timers()
+        # Timers that fell due while running (refresh may make them ready) run now too.
+        while workflow._do_engine_steps(None, did_complete):
+            pass
+
+    def _check_end(self) -> None:
+        workflow = self.workflow
+        if not workflow.is_completed():
+            return
+        end = workflow.get_next_task(spec_name="End", state=TaskState.COMPLETED)
+        if end is not None or self.engine.recorder.terminated:
+            self._status = "completed"
+            self.engine.recorder.emit("process_completed", data=workflow.data)
+        else:
+            self._fail("the engine stopped without reaching an end event (an engine limit was hit)",
+                       limit="no-end")
+
+    def _on_ready(self, task) -> dict:
+        assignment = task.task_spec.assignment
+        due = None
+        if assignment.due_date:
+            try:
+                text = assignment.due_date.strip()
+                value = self.engine.evaluate(task, text) if text.startswith(("=", "${")) else text
+                due = due_of(value, self.engine.now()) if value else None
+            except (EngineFailure, ValueError, TypeError) as exc:
+                raise task_failure(task, f"due date {assignment.due_date!r} failed: {exc}") from exc
+        task.internal_data["due_at"] = due.isoformat() if due else None
+        return {"candidate_groups": list(self._groups(task)), "assignee": assignment.assignee,
+                "due_at": due}
+
+    def _groups(self, task) -> tuple[str, ...]:
+        out: list[str] = []
+        for group in task.task_spec.assignment.candidate_groups:
+            if group.startswith(("=", "${")):
+                value = self.engine.evaluate(task, group)
+                out.extend([value] if isinstance(value, str) else list(value or []))
+            else:
+                out.append(group)
+        return tuple(out)
+
+    def _view(self, task) -> UserTaskView:
+        spec = task.task_spec
+        assignment = spec.assignment
+        properties = {}
+        for name, value in assignment.properties.items():
+            if isinstance(value, str) and value.startswith("="):
+                try:
+                    properties[name] = self.engine.evaluate(task, value)
+                except EngineFailure as exc:
+                    properties[name] = None
+                    log.warning("property failed", extra={"instance": self.id, "error": exc.detail})
+            else:
+                properties[name] = value
+        due = task.internal_data.get("due_at")
+        from .timers import parse_when
+
+        return UserTaskView(
+            id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+            lane=assignment.lane, candidate_groups=self._groups(task),
+            candidate_users=assignment.candidate_users, assignee=assignment.assignee,
+            due_at=parse_when(due) if due else None, form=assignment.form, properties=properties,
+            data=dict(task.data), process_key=self.spec.key,
+        )

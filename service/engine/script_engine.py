@@ -1,0 +1,226 @@
+"""The per-instance script engine: SpiffWorkflow's one door to expressions and the outside.
+
+SpiffWorkflow calls ``workflow.script_engine`` for every script, condition, timer and loop
+expression. We give each loaded instance its own :class:`InstanceScriptEngine`, which:
+
+* evaluates FEEL (``=``) with ``service.decisions.feel`` and everything else in the restricted
+  :class:`~service.engine.sandbox.Sandbox` (never plain ``eval``/``exec``);
+* runs business rule tasks through the ``DecisionPort`` and service tasks through the
+  ``ConnectorPort`` (called by ``tasks.DecisionTask``/``ConnectorTask``);
+* owns the instance's clock reading (``now``) and its event :class:`Recorder`.
+
+Every fault raised here is an :class:`EngineFailure` naming the BPMN element and task, so the
+instance can record it once and the caller can open an incident.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
+
+from service.errors import EngineFailure
+
+from .expressions import ExpressionError, classify, evaluate_feel
+from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
+from .recorder import Recorder
+from .sandbox import Sandbox, ScriptRejected, ScriptTimeout
+
+__all__ = ["InstanceScriptEngine", "task_failure"]
+
+
+def task_failure(task: Any, message: str, *, retryable: bool = False, **extra: Any) -> EngineFailure:
+    """Build the EngineFailure for a fault at ``task`` (element id, name and task id attached)."""
+    spec = task.task_spec
+    element = getattr(spec, "bpmn_id", None) or spec.name
+    label = getattr(spec, "bpmn_name", None) or element
+    return EngineFailure(f"{label!r} ({element}): {message}", element=element,
+                         task_id=str(task.id), retryable=retryable, **extra)
+
+
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """What SpiffWorkflow reaches through ``script_engine.environment`` (ad hoc sub-process
+    conditions, message correlations): the same sandbox, so no path falls back to ``eval``."""
+
+    def __init__(self, engine: "InstanceScriptEngine"):
+        super().__init__({})
+        self.engine = engine
+
+    def evaluate(self, expression, context, external_context=None):
+        scope = dict(external_context or {})
+        scope.update(context)
+        return self.engine.evaluate_text(expression, scope)
+
+    def execute(self, script, context, external_context=None):
+        self.engine.sandbox.execute(script, context)
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise NotImplementedError("service tasks run through connectors")
+
+
+class InstanceScriptEngine(PythonScriptEngine):
+    """Evaluate and execute for one instance; see the module docstring."""
+
+    def __init__(self, *, sandbox: Sandbox, decisions: DecisionPort | None,
+                 connectors: ConnectorPort | None, clock: Callable[[], datetime], instance_id: str):
+        super().__init__(environment=_SandboxEnvironment(self))
+        self.sandbox = sandbox
+        self.decisions = decisions
+        self.connectors = connectors
+        self.clock = clock
+        self.instance_id = instance_id
+        self.now_override: datetime | None = None
+        self.recorder = Recorder(self.now)
+
+    def now(self) -> datetime:
+        return self.now_override or self.clock()
+
+    # -- expressions and scripts ------------------------------------------------------------
+
+    def evaluate_text(self, text: str, data: dict) -> Any:
+        """Evaluate an expression outside a task (properties, due dates) against ``data``."""
+        language, body = classify(text)
+        if language == "feel":
+            return evaluate_feel(body, data)
+        return self.sandbox.evaluate(body, data)
+
+    def evaluate(self, task, expression, external_context=None):
+        scope = dict(external_context or {})
+        scope.update(task.data)
+        try:
+            return self.evaluate_text(expression, scope)
+        except EngineFailure:
+            raise
+        except ScriptTimeout as exc:
+            raise task_failure(task, f"expression {expression!r} stopped: {exc}") from exc
+        except (ExpressionError, ScriptRejected) as exc:
+            raise task_failure(task, f"expression {expression!r} refused: {exc}") from exc
+        except Exception as exc:  # the analyst's expression failed: name it and the element
+            raise task_failure(task, f"expression {expression!r} failed: {type(exc).__name__}: {exc}") from exc
+
+    def execute(self, task, script, external_context=None):
+        try:
+            self.sandbox.execute(script, task.data)
+        except ScriptTimeout as exc:
+            raise task_failure(task, f"script stopped: {exc}") from exc
+        except ScriptRejected as exc:
+            raise task_failure(task, f"script refused: {exc}") from exc
+        except EngineFailure:
+            raise
+        except Exception as exc:
+            raise task_failure(task, f"script failed: {type(exc).__name__}: {exc}") from exc
+        return True
+
+    def call_service(self, task, **kwargs):
+        raise task_failure(task, "service tasks run through connectors, not call_service")
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def run_decision(self, task: Any, spec: Any) -> None:
+        if self.decisions is None:
+            raise task_failure(task, "no decision port is configured")
+        inputs = dict(task.data)
+        try:
+            outcome = self.decisions.evaluate(spec.decision_ref, inputs)
+        except EngineFailure:
+            raise
+        except Exception as exc:
+            raise task_failure(task, f"decision {spec.decision_ref!r} failed: {exc}",
+                               decision=spec.decision_ref) from exc
+        if not isinstance(outcome, DecisionOutcome):
+            outcome = DecisionOutcome(value=outcome)
+        try:
+            result = map_decision_result(outcome.value, spec.mapping)
+        except ValueError as exc:
+            raise task_failure(task, f"decision {spec.decision_ref!r}: {exc}") from exc
+        if spec.result_variable:
+            task.data[spec.result_variable] = result
+        elif isinstance(result, dict):
+            task.data.update(result)
+        else:
+            task.data[spec.decision_ref] = result
+        self.recorder.emit("decision_evaluated", task, decision=spec.decision_ref,
+                           mapping=spec.mapping, result=result, record=outcome.record)
+
+    # -- connectors -------------------------------------------------------------------------
+
+    def _params(self, task: Any, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self._params(task, v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._params(task, v) for v in value]
+        return self.evaluate(task, value)
+
+    def run_connector(self, task: Any, spec: Any) -> bool | None:
+        if self.connectors is None:
+            raise task_failure(task, "no connector port is configured")
+        params = self._params(task, spec.params)
+        key = f"{self.instance_id}:{task.id}"
+        try:
+            result = self.connectors.call(spec.connector, params, idempotency_key=key)
+        except ConnectorError as exc:
+            self.recorder.emit("connector_called", task, connector=spec.connector, params=params,
+                               idempotency_key=key, error=exc.message,
+                               bpmn_error_code=exc.bpmn_error_code)
+            if exc.bpmn_error_code and self._throw_error(task, exc):
+                return None
+            raise task_failure(task, f"connector {spec.connector!r} failed: {exc.message}",
+                               retryable=exc.retryable, connector=spec.connector,
+                               bpmn_error_code=exc.bpmn_error_code) from exc
+        task.data[spec.result_variable] = result
+        self.recorder.emit("connector_called", task, connector=spec.connector, params=params,
+                           idempotency_key=key, result=result)
+        return True
+
+    def _throw_error(self, task: Any, exc: ConnectorError) -> bool:
+        """Route a coded connector error to a matching error boundary event of ``task``."""
+        parent = task.parent
+        if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+            return False
+        for sibling in parent.children:
+            spec = sibling.task_spec
+            definition = getattr(spec, "event_definition", None)
+            if (isinstance(spec, BoundaryEvent) and sibling.state == TaskState.WAITING
+                    and isinstance(definition, ErrorEventDefinition)
+                    and definition.code in (None, exc.bpmn_error_code)):
+                payload = {"error_code": exc.bpmn_error_code, "message": exc.message}
+                spec.catch(sibling, BpmnEvent(definition, payload=payload))
+                spec._update(sibling)
+                return True
+        return False
+
+
+def map_decision_result(value: Any, mapping: str) -> Any:
+    """Shape a decision value the way Camunda's ``mapDecisionResult`` does."""
+    if not isinstance(value, (list, dict)):
+        return value
+    rows = value if isinstance(value, list) else [value]
+    if mapping == "resultList":
+        return rows
+    if mapping == "collectEntries":
+        out = []
+        for row in rows:
+            if isinstance(row, dict):
+                if len(row) != 1:
+                    raise ValueError(f"collectEntries needs one output per rule, got {sorted(row)}")
+                out.append(next(iter(row.values())))
+            else:
+                out.append(row)
+        return out
+    if len(rows) > 1:
+        raise ValueError(f"{mapping} expects at most one matched rule, got {len(rows)}")
+    if not rows:
+        return None
+    row = rows[0]
+    if mapping == "singleEntry" and isinstance(row, dict):
+        if len(row) != 1:
+            raise ValueError(f"singleEntry needs exactly one output, got {sorted(row)}")
+        return next(iter(row.values()))
+    return row

@@ -1,0 +1,79 @@
+"""Scripts and expressions run restricted: refused at deploy when possible, stopped at run time."""
+from __future__ import annotations
+
+import time
+from xml.sax.saxutils import escape
+
+import pytest
+
+from service.engine import ProcessLibrary, parse_definitions
+from service.errors import DefinitionInvalid
+
+from conftest import FIXTURES
+
+TEMPLATE = (FIXTURES / "script_template.bpmn").read_text()
+
+
+def bpmn(script: str) -> dict[str, bytes]:
+    return {"scripted.bpmn": TEMPLATE.replace("{script}", escape(script)).encode()}
+
+
+@pytest.mark.parametrize("script", [
+    "import os",
+    "__import__('os')",
+    "().__class__.__base__.__subclasses__()",
+    "eval('1 + 1')",
+    "exec('x = 1')",
+])
+def test_dangerous_scripts_are_refused_at_deploy(script):
+    with pytest.raises(DefinitionInvalid) as info:
+        parse_definitions(bpmn(script))
+    assert info.value.extra["element"] == "calc" and info.value.extra["file"] == "scripted.bpmn"
+    assert "refused" in info.value.detail
+
+
+@pytest.mark.parametrize("script,fragment", [
+    ("data = open('/etc/passwd').read()", "open"),
+    ("f = getattr(1, 'real')", "getattr"),
+    ("c = compile('1', 'x', 'eval')", "compile"),
+    ("t = type(1)", "type"),
+])
+def test_forbidden_builtins_fail_at_run_naming_the_task(runtime, script, fragment):
+    spec = ProcessLibrary().spec("scripted", 1, bpmn(script))
+    instance = runtime.start(spec, {})
+    assert instance.status == "failed"
+    assert instance.failure.extra["element"] == "calc"
+    assert "'Calculate' (calc)" in instance.failure.detail and fragment in instance.failure.detail
+
+
+def test_endless_loop_is_stopped_by_the_cpu_limit(runtime):
+    spec = ProcessLibrary().spec("scripted", 1, bpmn("while True: pass"))
+    started = time.monotonic()
+    instance = runtime.start(spec, {})
+    assert time.monotonic() - started < 5
+    assert instance.status == "failed"
+    assert "CPU time limit" in instance.failure.detail and instance.failure.extra["element"] == "calc"
+
+
+def test_ordinary_python_still_works(runtime):
+    script = "\n".join([
+        "total = sum(i['qty'] for i in items)",
+        "biggest = max(i['qty'] for i in items)",
+        "smallest = min([i['qty'] for i in items])",
+        "names = sorted([i['sku'] for i in items], reverse=True)",
+        "ratio = round(total / len(items), 2)",
+        "lookup = {i['sku']: i['qty'] for i in items}",
+        "flag = lookup['B'] > 2 and 'A' in lookup",
+        "count = 0",
+        "for sku, qty in lookup.items():",
+        "    count += qty",
+        "items[0]['qty'] = 10",
+    ])
+    spec = ProcessLibrary().spec("scripted", 1, bpmn(script))
+    items = [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 4}]
+    instance = runtime.start(spec, {"items": items})
+    assert instance.status == "completed", instance.failure
+    data = instance.data
+    assert data["total"] == 5 and data["biggest"] == 4 and data["smallest"] == 1
+    assert data["names"] == ["B", "A"] and data["ratio"] == 2.5 and data["flag"] is True
+    assert data["count"] == 5 and data["items"][0]["qty"] == 10
