@@ -220,7 +220,10 @@ def active(name: str) -> VersionInfo | None:
 
 
 class DatabaseVersions:
-    """The registry as a :class:`~scoring.serving.VersionSource`: one indexed query per call.
+    """The registry as a :class:`~scoring.serving.VersionSource`: one indexed query per score.
+
+    ``active()`` reads the active and shadow versions of the model together and keeps the
+    shadow for the ``shadow()`` call the scorer makes right after, in the same thread.
 
     A model with no registry row at all (the service started before :func:`sync_shipped` ran)
     falls back to ``fallback`` — the newest validated version on disk — so intake keeps
@@ -229,19 +232,29 @@ class DatabaseVersions:
 
     def __init__(self, fallback: VersionSource | None = None):
         self.fallback = fallback
+        self._last = threading.local()
+
+    def _statuses(self, name: str) -> dict[str, int]:
+        rows = (ModelVersion.select(ModelVersion.status, ModelVersion.version)
+                .where((ModelVersion.name == name)
+                       & ModelVersion.status.in_((ACTIVE, SHADOW))).tuples())
+        return {status: version for status, version in rows}
 
     def active(self, name: str) -> int | None:
-        row = _row(name, ACTIVE)
-        if row is not None:
-            return row.version
+        found = self._statuses(name)
+        self._last.pair = (name, found)
+        if ACTIVE in found:
+            return found[ACTIVE]
         if self.fallback is not None and not ModelVersion.select().where(
                 ModelVersion.name == name).exists():
             return self.fallback.active(name)
         return None
 
     def shadow(self, name: str) -> int | None:
-        row = _row(name, SHADOW)
-        return row.version if row else None
+        last = getattr(self._last, "pair", None)
+        self._last.pair = None
+        found = last[1] if last is not None and last[0] == name else self._statuses(name)
+        return found.get(SHADOW)
 
 
 _scorers: dict[str, Scorer] = {}

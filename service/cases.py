@@ -14,8 +14,8 @@ from . import audit, casetypes, definitions, instances, pagination, risk
 from .audit import Event
 from .errors import Forbidden, IdempotencyMismatch, NotFound, ValidationFailed
 from .policy import Identity
-from .store import (AuditEvent, Case, DecisionRecord, Idempotency, Task, TaskCandidate, atomic,
-                    to_jsonable, utcnow)
+from .store import (AuditEvent, Case, DecisionRecord, Definition, Idempotency, Task,
+                    TaskCandidate, atomic, to_jsonable, utcnow)
 from .views import case_view
 
 MAX_EXTERNAL_REF = 200
@@ -73,25 +73,26 @@ def submit(who: Identity, body: dict, *, idempotency_key: str | None = None, con
                                           request_hash=_request_hash(body))
             case = Case.create(type=case_type, definition=definition, external_ref=external_ref,
                                submitted_by=who.name, data=data,
+                               priority=ctype.priority_of(inst.data),
                                score=score.probability if score else None)
             events = [Event("case.submitted", who.name, case.id, None,
                             {"type": case_type, "definition_version": definition.version,
                              "external_ref": external_ref, "data": data})]
-            row = instances.save(case, inst, run, actor=who.name, definition=definition,
-                                 extra_events=[])
             if score is not None:
-                DecisionRecord.create(case=case, instance=row, kind="score",
-                                      inputs=score.features, outputs={"probability": score.probability},
+                DecisionRecord.create(case=case, kind="score", inputs=score.features,
+                                      outputs={"probability": score.probability},
                                       model_name=score.model, model_version=score.version,
                                       score=score.probability, contributions=score.contributions,
                                       shadow=score.shadow, actor="scoring")
-                events.append(Event("case.scored", "scoring", case.id, row.id,
+                events.append(Event("case.scored", "scoring", case.id, None,
                                     {"model": score.model, "version": score.version,
                                      "probability": score.probability,
+                                     "features": score.features,
                                      "contributions": score.contributions,
                                      "shadow": score.shadow}))
-            audit.append(events)
-            response = case_view(case, tasks=_open_tasks(case))
+            row = instances.save(case, inst, run, actor=who.name, definition=definition,
+                                 extra_events=events, new_case=True)
+            response = case_view(case, tasks=row.created_tasks)
             if idem is not None:
                 Idempotency.update(status_code=201, response=to_jsonable(response)).where(
                     Idempotency.id == idem.id).execute()
@@ -110,7 +111,8 @@ def _open_tasks(case: Case):
 
 
 def visible_cases(who: Identity):
-    query = Case.select()
+    # The definition is joined so views show its version without a query per case.
+    query = Case.select(Case, Definition).join(Definition, peewee.JOIN.LEFT_OUTER)
     if who.is_admin or who.is_auditor:
         return query
     mine = Case.submitted_by == who.name
@@ -192,11 +194,12 @@ def cancel(who: Identity, case_id: int, reason: str, *, config) -> dict:
     inst.cancel()
     now = utcnow()
     with atomic():
-        instances.save(case, inst, run, actor=who.name, row=row)
+        cancelled = Event("case.cancelled", who.name, case.id, row.id,
+                          {"reason": reason, "before": {"status": case.status},
+                           "after": {"status": "cancelled"}})
+        instances.save(case, inst, run, actor=who.name, row=row, extra_events=[cancelled])
         Case.update(status="cancelled", cancel_reason=reason, closed_at=now, updated_at=now).where(
             Case.id == case.id).execute()
         Task.update(status="cancelled").where(Task.case == case,
                                               Task.status.in_(("open", "claimed"))).execute()
-        audit.record("case.cancelled", actor=who.name, case_id=case.id, instance_id=row.id,
-                     reason=reason, before={"status": case.status}, after={"status": "cancelled"})
     return view(who, case.id)

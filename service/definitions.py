@@ -2,20 +2,89 @@
 
 A definition row is immutable once written, so a parsed object cached by (kind, key, version)
 never goes stale; a new deploy adds a new version rather than changing one.
+
+The newest version of every key is served from an in-process snapshot, so intake does not query
+the definition table several times per case. The snapshot is rebuilt when the deployment
+generation (the highest deployment id) changes; this process drops it at once when it deploys,
+and other processes notice within ``REFRESH_SECONDS``, so a case submitted to another process
+in the second after a deploy may still start on the previous version (it keeps that version).
 """
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+import peewee
+
+from . import store
 from .casetypes import CaseType, parse_case_type
 from .errors import NotFound
-from .store import Definition
+from .store import Definition, Deployment
 
-_decision_index_lock = threading.Lock()
+REFRESH_SECONDS = 1.0
+
+
+@dataclass
+class _Snapshot:
+    database: object
+    generation: int | None
+    checked_at: float
+    latest: dict = field(default_factory=dict)       # (kind, key) -> Definition
+    decisions: dict = field(default_factory=dict)    # decision id or name -> dmn Definition
+
+
+_lock = threading.Lock()
+_snapshot: _Snapshot | None = None
+
+
+def _generation() -> int | None:
+    return Deployment.select(peewee.fn.MAX(Deployment.id)).scalar()
+
+
+def _build(generation) -> _Snapshot:
+    snap = _Snapshot(store.database.obj, generation, time.monotonic())
+    for row in Definition.select().order_by(Definition.kind, Definition.key, Definition.version):
+        snap.latest[(row.kind, row.key)] = row
+    for (kind, _), row in snap.latest.items():
+        if kind == "dmn":
+            for d in row.meta.get("decisions", []):
+                for ref in (d.get("id"), d.get("name")):
+                    if ref:
+                        snap.decisions.setdefault(ref, row)
+    return snap
+
+
+def snapshot() -> _Snapshot:
+    global _snapshot
+    snap, now = _snapshot, time.monotonic()
+    if snap is not None and snap.database is store.database.obj \
+            and now - snap.checked_at < REFRESH_SECONDS:
+        return snap
+    generation = _generation()
+    with _lock:
+        if (_snapshot is not None and _snapshot.database is store.database.obj
+                and _snapshot.generation == generation):
+            _snapshot.checked_at = now
+            return _snapshot
+        _snapshot = _build(generation)
+        return _snapshot
+
+
+def invalidate() -> None:
+    """Forget the snapshot (called after this process deploys)."""
+    global _snapshot
+    with _lock:
+        _snapshot = None
 
 
 def latest(kind: str, key: str) -> Definition | None:
+    return snapshot().latest.get((kind, key))
+
+
+def latest_stored(kind: str, key: str) -> Definition | None:
+    """The newest version as the database has it now (deploy numbers versions with this)."""
     return (Definition.select().where(Definition.kind == kind, Definition.key == key)
             .order_by(Definition.version.desc()).first())
 
@@ -34,13 +103,7 @@ def get(kind: str, key: str, version: int | None = None) -> Definition:
 
 def latest_all(kind: str | None = None) -> list[Definition]:
     """The newest version of every key (of one kind, or all)."""
-    query = Definition.select()
-    if kind:
-        query = query.where(Definition.kind == kind)
-    newest = {}
-    for row in query.order_by(Definition.kind, Definition.key, Definition.version):
-        newest[(row.kind, row.key)] = row
-    return list(newest.values())
+    return [row for (k, _), row in sorted(snapshot().latest.items()) if kind in (None, k)]
 
 
 def case_type(type_key: str) -> CaseType:
@@ -57,13 +120,10 @@ def _parsed_case_type(row_id: int, file: str, source: str) -> CaseType:
 
 def decision_definition(decision_ref: str) -> Definition:
     """The newest DMN definition that contains a decision with this id (or name)."""
-    for row in (Definition.select().where(Definition.kind == "dmn")
-                .order_by(Definition.version.desc(), Definition.id.desc())):
-        decisions = row.meta.get("decisions", [])
-        if any(decision_ref in (d.get("id"), d.get("name")) for d in decisions):
-            if latest("dmn", row.key).version == row.version:
-                return row
-    raise NotFound(f"no deployed decision {decision_ref!r}", decision=decision_ref)
+    row = snapshot().decisions.get(decision_ref)
+    if row is None:
+        raise NotFound(f"no deployed decision {decision_ref!r}", decision=decision_ref)
+    return row
 
 
 def process_sources(row: Definition) -> dict[str, bytes]:

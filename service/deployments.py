@@ -147,7 +147,7 @@ def deploy(files: dict[str, bytes], *, actor: str, max_bytes: int) -> dict:
         deployment = Deployment.create(deployed_by=actor, files=sorted(files))
         for p in parsed:
             digest = hashlib.sha256(p.source.encode("utf-8")).hexdigest()
-            current = definitions.latest(p.kind, p.key)
+            current = definitions.latest_stored(p.kind, p.key)
             if current is not None and current.sha256 == digest:
                 unchanged.append(_summary(current))
                 continue
@@ -158,6 +158,7 @@ def deploy(files: dict[str, bytes], *, actor: str, max_bytes: int) -> dict:
             created.append(_summary(row))
         audit.record("deployed", actor=actor, deployment=deployment.id, created=created,
                      unchanged=[f"{u['kind']}:{u['key']}@{u['version']}" for u in unchanged])
+    definitions.invalidate()    # again after commit: the snapshot must see the new rows
     return {"id": deployment.id, "created": created, "unchanged": unchanged}
 
 

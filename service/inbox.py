@@ -13,7 +13,7 @@ from . import audit, casetypes, instances, pagination
 from .audit import Event
 from .errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
 from .policy import Identity, can_see_task, can_work_task, check_completion, find_identity
-from .store import Case, Task, TaskCandidate, atomic, utcnow
+from .store import Case, Definition, Instance, Task, TaskCandidate, atomic, utcnow
 from .views import task_view
 
 OPEN = ("open", "claimed")
@@ -31,7 +31,11 @@ def _visible(who: Identity, query):
 
 
 def get(who: Identity, task_id: int) -> Task:
-    task = _visible(who, Task.select()).where(Task.id == task_id).first()
+    """The task if ``who`` may see it (404 otherwise), with its case, instance and definition
+    loaded in the same query."""
+    query = (Task.select(Task, Case, Instance, Definition).join(Case).switch(Task)
+             .join(Instance).join(Definition))
+    task = _visible(who, query).where(Task.id == task_id).first()
     if task is None:
         raise NotFound(f"task {task_id} not found", task=task_id)
     return task
@@ -175,7 +179,7 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
     form["additionalProperties"] = False       # no mass assignment, whatever the form says
     form.setdefault("properties", {})
     casetypes.validate(form, data, what="data")
-    case = Case.get_by_id(task.case_id)
+    case = task.case
     try:
         check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
                          prior_approvers=_prior_approvers(task))
@@ -186,7 +190,8 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
                          reason=exc.detail)
         raise
     row = task.instance
-    inst, run = instances.load(row, script_cpu_seconds=config.script_cpu_seconds)
+    inst, run = instances.load(row, definition=row.definition,
+                               script_cpu_seconds=config.script_cpu_seconds)
     before = {k: inst.data.get(k) for k in data} if isinstance(inst.data, dict) else {}
     inst.complete_task(task.engine_task_id, data, actor=who.name)
     now = utcnow()
@@ -202,6 +207,8 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
                            "before": before, "after": data,
                            "properties": task.properties})
         instances.save(case, inst, run, actor=who.name, row=row, extra_events=[completed])
-    out = task_view(Task.get_by_id(task.id))
-    out["case_status"] = Case.get_by_id(case.id).status
+    task.status, task.completed_by, task.completed_at = "completed", who.name, now
+    task.result, task.assignee = data, who.name
+    out = task_view(task)
+    out["case_status"] = case.status
     return out

@@ -77,20 +77,24 @@ def start(row: Definition, data: dict, *, clock=None, script_cpu_seconds=1.0):
     return inst, run
 
 
-def load(row: Instance, *, clock=None, script_cpu_seconds=1.0):
+def load(row: Instance, *, definition: Definition | None = None, clock=None,
+         script_cpu_seconds=1.0):
+    """Rebuild an instance from its row; pass ``definition`` when the caller already has it."""
     run = Run()
-    definition = Definition.get_by_id(row.definition_id)
+    definition = definition or Definition.get_by_id(row.definition_id)
     inst = runtime(run, clock=clock, script_cpu_seconds=script_cpu_seconds).load(
         spec_for(definition), row.state)
     return inst, run
 
 
 def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
-         definition: Definition | None = None, extra_events=()) -> Instance:
+         definition: Definition | None = None, extra_events=(), new_case: bool = False):
     """Write the engine state and its projections in the current transaction.
 
     ``row`` is the loaded instance row (its ``version`` is the one the caller read); ``None``
-    creates the instance. Raises ``StaleInstance`` when another request saved first.
+    creates the instance. Raises ``StaleInstance`` when another request saved first. All audit
+    events of the unit of work (``extra_events`` first) are appended once, at the end.
+    Returns the instance row; ``row.created_tasks`` lists the inbox rows this save created.
     """
     now = utcnow()
     state = inst.dumps()
@@ -100,6 +104,7 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
         if row is None:
             row = Instance.create(case=case, definition=definition, state=state, status=status,
                                   next_due_at=next_due)
+            fresh = True
         else:
             changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
                                        next_due_at=next_due, updated_at=now)
@@ -108,21 +113,23 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
                 raise StaleInstance(f"case {case.id} was changed by another request; reload "
                                     "and try again", case=case.id)
             row.version += 1
+            fresh = False
         events = list(extra_events)
         events += _engine_events(case, row, inst)
-        _project_tasks(case, row, inst, now, events)
-        for rec in run.decisions:
-            DecisionRecord.create(case=case, instance=row, kind="decision",
-                                  element_id=rec.get("element_id"),
-                                  definition_key=rec["definition_key"],
-                                  definition_version=rec["definition_version"],
-                                  inputs=rec["inputs"], outputs=rec["outputs"],
-                                  matched_rules=rec["matched_rules"], actor=ENGINE_ACTOR)
-        for item in run.outbox:
-            Job.insert(kind="outbox", instance=row, case=case, due_at=now,
-                       payload=to_jsonable(item), idempotency_key=item["idempotency_key"],
-                       ).on_conflict_ignore().execute()
-        case_update = {"updated_at": now}
+        created = _project_tasks(case, row, inst, now, events, fresh=fresh)
+        if run.decisions:
+            DecisionRecord.insert_many([
+                {"case": case.id, "instance": row.id, "kind": "decision",
+                 "element_id": rec.get("element_id"), "definition_key": rec["definition_key"],
+                 "definition_version": rec["definition_version"], "inputs": rec["inputs"],
+                 "outputs": rec["outputs"], "matched_rules": rec["matched_rules"],
+                 "actor": ENGINE_ACTOR, "created_at": now} for rec in run.decisions]).execute()
+        if run.outbox:
+            Job.insert_many([
+                {"kind": "outbox", "instance": row.id, "case": case.id, "due_at": now,
+                 "payload": to_jsonable(item), "idempotency_key": item["idempotency_key"]}
+                for item in run.outbox]).on_conflict_ignore().execute()
+        case_update = {}
         if status == "completed" and case.status in ("open", "incident"):
             case_update.update(status="completed", closed_at=now)
             events.append(Event("case.completed", ENGINE_ACTOR, case.id, row.id, {}))
@@ -138,10 +145,13 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
         priority = definitions.case_type(case.type).priority_of(inst.data)
         if priority and priority != case.priority:
             case_update["priority"] = priority
-        Case.update(**case_update).where(Case.id == case.id).execute()
-        for key, value in case_update.items():
-            setattr(case, key, value)
+        if case_update or not new_case:
+            case_update["updated_at"] = now
+            Case.update(**case_update).where(Case.id == case.id).execute()
+            for key, value in case_update.items():
+                setattr(case, key, value)
         audit.append(events)
+    row.created_tasks = created
     return row
 
 
@@ -154,18 +164,22 @@ def _engine_events(case: Case, row: Instance, inst) -> list[Event]:
     return out
 
 
-def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: list) -> None:
-    """Make the inbox rows match the engine's ready user tasks."""
+def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: list, *,
+                   fresh: bool) -> list[Task]:
+    """Make the inbox rows match the engine's ready user tasks; returns the tasks created."""
     ready = {t.id: t for t in inst.user_tasks()}
-    open_rows = list(Task.select().where(Task.instance == row,
-                                         Task.status.in_(("open", "claimed"))))
+    open_rows = [] if fresh else list(Task.select().where(
+        Task.instance == row, Task.status.in_(("open", "claimed"))))
     known = {r.engine_task_id for r in open_rows}
-    for r in open_rows:
-        if r.engine_task_id not in ready:
-            Task.update(status="cancelled").where(Task.id == r.id).execute()
-            TaskCandidate.delete().where(TaskCandidate.task == r.id).execute()
+    gone = [r for r in open_rows if r.engine_task_id not in ready]
+    if gone:
+        ids = [r.id for r in gone]
+        Task.update(status="cancelled").where(Task.id.in_(ids)).execute()
+        TaskCandidate.delete().where(TaskCandidate.task.in_(ids)).execute()
+        for r in gone:
             events.append(Event("task.withdrawn", ENGINE_ACTOR, case.id, row.id,
                                 {"task": r.id, "element_id": r.element_id}))
+    created, candidates = [], []
     for tid, view in ready.items():
         if tid in known:
             continue
@@ -177,18 +191,21 @@ def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: li
                            status="claimed" if view.assignee else "open",
                            claimed_by=view.assignee, claimed_at=now if view.assignee else None,
                            form=to_jsonable(view.form or {}),
-                           properties=to_jsonable(view.properties or {}), due_at=view.due_at)
-        rows = [{"task": task.id, "kind": "group", "name": g} for g in groups]
-        rows += [{"task": task.id, "kind": "user", "name": u} for u in users]
-        if view.assignee:
-            rows.append({"task": task.id, "kind": "user", "name": view.assignee})
-        if rows:
-            TaskCandidate.insert_many(rows).execute()
+                           properties=to_jsonable(view.properties or {}), due_at=view.due_at,
+                           created_at=now)
+        created.append(task)
+        candidates += [{"task": task.id, "kind": "group", "name": g} for g in groups]
+        candidates += [{"task": task.id, "kind": "user", "name": u} for u in users]
+        if view.assignee and view.assignee not in users:
+            candidates.append({"task": task.id, "kind": "user", "name": view.assignee})
         events.append(Event("task.created", ENGINE_ACTOR, case.id, row.id,
                             {"task": task.id, "element_id": view.element_id, "name": view.name,
                              "candidate_groups": groups, "candidate_users": users,
                              "assignee": view.assignee,
                              "due_at": view.due_at.isoformat() if view.due_at else None}))
+    if candidates:
+        TaskCandidate.insert_many(candidates).execute()
+    return created
 
 
 def translate_engine_error(exc: Exception) -> EngineFailure:
