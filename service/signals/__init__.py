@@ -1,0 +1,39 @@
+"""Signals and detection rules: intake, analysts' rulesets on durable-rules, the consumer.
+
+    envelope   validate POSTed signals (marshmallow), naming index and field
+    intake     store a batch in one transaction, idempotent by signal id, in arrival order
+    ruleset    our schema for ``rules/*.json`` (durable-rules JSON plus case actions)
+    matcher    the durable-rules adapter and the engine traps it handles
+    partition  one partition's facts and windows, deterministic from the signal log
+    consumer   leases, batches, outcomes, case opening; ``run_pending`` for the worker loop
+
+This package never imports Flask; ``service/api/signals.py`` is its HTTP edge.
+"""
+from __future__ import annotations
+
+from .envelope import MAX_BATCH, Envelope, parse
+from .intake import Receipt, store
+
+__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "run_pending",
+           "validate_ruleset", "receive"]
+
+
+def receive(payload) -> Receipt:
+    """Validate one signal or an array and store the new ones (see :mod:`.intake`)."""
+    return store(parse(payload))
+
+
+def validate_ruleset(filename: str, doc) -> dict:
+    """Check a rules file at deploy time; returns the definition's meta (raises DefinitionInvalid)."""
+    from .ruleset import parse as parse_ruleset
+    spec = parse_ruleset(filename, doc)
+    return {"rules": [r.name for r in spec.rules], "inputs": sorted(spec.inputs),
+            "key": list(spec.key),
+            "opens": sorted({a.case_type for r in spec.rules for a in r.actions
+                             if a.kind == "open"})}
+
+
+def run_pending(config, *, owner: str, now=None, limit: int = 20_000) -> int:
+    """Process pending signals of the partitions this owner can lease (see :mod:`.consumer`)."""
+    from .consumer import run_pending as run
+    return run(config, owner=owner, now=now, limit=limit)
