@@ -7,7 +7,8 @@
      "scoring": {"model": "escalation_risk", "variable": "escalation_risk",
                  "features": {"order_value": "value", "customer_tier": "customer_tier"}},
      "cancel_groups": ["cs_supervisor"],
-     "priority": "routing.priority"}
+     "priority": "routing.priority",
+     "requester": "requested_by"}
 
 A process without a case type file accepts any JSON object, and its ``type`` is the process id.
 """
@@ -32,13 +33,23 @@ class CaseType:
     scoring: dict | None = None
     cancel_groups: tuple = ("admin",)
     priority: str = "priority"      # dotted path of the case priority in the process data
+    requester: str | None = None    # dotted path of the person who asked, for four-eyes
 
     def priority_of(self, data) -> str | None:
-        for part in self.priority.split("."):
-            if not isinstance(data, dict):
-                return None
-            data = data.get(part)
-        return data if isinstance(data, str) else None
+        value = value_at(data, self.priority)
+        return value if isinstance(value, str) else None
+
+    def requester_of(self, data) -> str | None:
+        value = value_at(data, self.requester) if self.requester else None
+        return value if isinstance(value, str) and value else None
+
+
+def value_at(data, path: str):
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
 
 
 def parse_case_type(filename: str, source: bytes) -> CaseType:
@@ -65,7 +76,11 @@ def parse_case_type(filename: str, source: bytes) -> CaseType:
     if not isinstance(priority, str) or not priority:
         raise DefinitionInvalid(f"{filename}: priority must be a dotted path into the process "
                                 "data", file=filename, element="priority")
-    return CaseType(doc["type"], schema, scoring, tuple(cancel), priority)
+    requester = doc.get("requester")
+    if requester is not None and (not isinstance(requester, str) or not requester):
+        raise DefinitionInvalid(f"{filename}: requester must be a dotted path into the case data",
+                                file=filename, element="requester")
+    return CaseType(doc["type"], schema, scoring, tuple(cancel), priority, requester)
 
 
 @lru_cache(maxsize=256)

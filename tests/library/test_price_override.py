@@ -76,6 +76,15 @@ def test_requester_cannot_approve_their_own_override(people, users):
     complete(people["manager"], task["id"], {"override_approved": True})
 
 
+def test_person_named_as_requester_cannot_approve_through_the_pos(people, users):
+    clerk = users.make("clerk", ["store_manager"], {"price_override": 500})
+    opened = submit(people["pos"], TYPE, REQUEST)             # requested_by: clerk
+    task = the_task(clerk, opened["id"], "approve_override")
+    body = complete(clerk, task["id"], {"override_approved": True}, status=403)
+    assert body["rule"] == "four-eyes" and "requested" in body["detail"]
+    complete(people["manager"], task["id"], {"override_approved": True})
+
+
 def test_huge_override_needs_two_different_finance_approvers(people):
     opened = submit(people["pos"], TYPE, {**REQUEST, "quantity": 3000})  # 15,000
     work(people["fin1"], opened["id"], "approve_override", {"override_approved": True})

@@ -13,6 +13,14 @@ def test_submitter_can_never_complete_its_approval():
     assert exc.value.extra["rule"] == "four-eyes"
 
 
+def test_requester_named_in_the_case_can_never_complete_its_approval():
+    with pytest.raises(PolicyViolation):
+        check_completion(ANA, submitted_by="pos", requested_by="ana", properties=APPROVAL,
+                         prior_approvers=[])
+    check_completion(ANA, submitted_by="pos", requested_by="bob", properties=APPROVAL,
+                     prior_approvers=[])
+
+
 def test_second_approval_needs_a_different_user():
     with pytest.raises(PolicyViolation):
         check_completion(ANA, submitted_by="oms", properties=APPROVAL, prior_approvers=["ana"])
