@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import audit, casetypes, instances, pagination
+from . import audit, casetypes, definitions, instances, pagination
 from .audit import Event
 from .errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
 from .policy import Identity, can_see_task, can_work_task, check_completion, find_identity
@@ -181,8 +181,9 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
     casetypes.validate(form, data, what="data")
     case = task.case
     try:
+        requester = definitions.case_type(case.type).requester_of(case.data)
         check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
-                         prior_approvers=_prior_approvers(task))
+                         prior_approvers=_prior_approvers(task), requested_by=requester)
     except PolicyViolation as exc:
         with atomic():
             audit.record("policy.denied", actor=who.name, case_id=case.id,
