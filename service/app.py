@@ -19,8 +19,6 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_request_bytes,
         API_TITLE="Omniflow", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="v1/openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         TESTING=config.testing, JSON_SORT_KEYS=False)
     app.extensions["omniflow"] = config
     app.json.sort_keys = False
@@ -39,6 +37,8 @@ def create_app(config: Config | None = None) -> Flask:
     for blp in blueprints():
         api.register_blueprint(blp)
     errors.init_app(app)   # after Api(), which installs its own HTTP error handler
+    from . import web
+    web.init_app(app)
 
     @app.before_request
     def _connect():

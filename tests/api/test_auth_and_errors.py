@@ -67,3 +67,10 @@ def test_users_admin_only(users):
     created = admin.post("/api/v1/users", json={"name": "bob", "groups": ["finance"],
                                                 "authority": {"refund": 9000}})
     assert created.status_code == 201 and created.get_json()["token"].startswith("of_")
+
+
+def test_docs_page_renders_offline(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/v1/tasks/{task_id}/complete" in html and "cdn" not in html.lower()
