@@ -15,7 +15,7 @@ from .audit import Event
 from .errors import Forbidden, IdempotencyMismatch, NotFound, ValidationFailed
 from .policy import Identity
 from .store import (AuditEvent, Case, DecisionRecord, Definition, Idempotency, Task,
-                    TaskCandidate, atomic, to_jsonable, utcnow)
+                    TaskCandidate, atomic, rows, to_jsonable, utcnow)
 from .views import case_view
 
 MAX_EXTERNAL_REF = 200
@@ -71,19 +71,23 @@ def submit(who: Identity, body: dict, *, idempotency_key: str | None = None, con
             if idempotency_key:
                 idem = Idempotency.create(owner=who.name, scope="cases", key=idempotency_key,
                                           request_hash=_request_hash(body))
-            case = Case.create(type=case_type, definition=definition, external_ref=external_ref,
-                               submitted_by=who.name, data=data,
-                               priority=ctype.priority_of(inst.data),
-                               score=score.probability if score else None)
+            now = utcnow()
+            values = dict(type=case_type, definition=definition.id, external_ref=external_ref,
+                          submitted_by=who.name, data=data, status="open",
+                          priority=ctype.priority_of(inst.data),
+                          score=score.probability if score else None,
+                          created_at=now, updated_at=now)
+            case = Case(id=rows.insert(Case, **values), **values)
+            case.definition = definition
             events = [Event("case.submitted", who.name, case.id, None,
                             {"type": case_type, "definition_version": definition.version,
                              "external_ref": external_ref, "data": data})]
             if score is not None:
-                DecisionRecord.create(case=case, kind="score", inputs=score.features,
-                                      outputs={"probability": score.probability},
-                                      model_name=score.model, model_version=score.version,
-                                      score=score.probability, contributions=score.contributions,
-                                      shadow=score.shadow, actor="scoring")
+                rows.insert(DecisionRecord, case=case.id, kind="score", inputs=score.features,
+                            outputs={"probability": score.probability},
+                            model_name=score.model, model_version=score.version,
+                            score=score.probability, contributions=score.contributions,
+                            shadow=score.shadow, actor="scoring", created_at=now)
                 events.append(Event("case.scored", "scoring", case.id, None,
                                     {"model": score.model, "version": score.version,
                                      "probability": score.probability,

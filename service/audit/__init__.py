@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..store import AuditEvent, AuditHead, atomic, database, for_update, to_jsonable, utcnow
+from ..store import AuditEvent, AuditHead, database, for_update, joined, to_jsonable, utcnow
+from ..store import rows as store_rows
 from ..store.fields import json_default
 
 
@@ -43,7 +44,7 @@ def append(events: Iterable[Event]) -> list[int]:
     events = list(events)
     if not events:
         return []
-    with atomic():
+    with joined():
         head = for_update(AuditHead.select().where(AuditHead.id == 1)).get()
         seq, prev = head.seq, head.hash
         now = utcnow()  # one timestamp per batch
@@ -56,7 +57,7 @@ def append(events: Iterable[Event]) -> list[int]:
                          "instance_id": ev.instance_id, "kind": ev.kind, "detail": detail,
                          "prev_hash": prev, "hash": digest})
             prev = digest
-        AuditEvent.insert_many(rows).execute()
+        store_rows.insert_many(AuditEvent, rows)
         AuditHead.update(seq=seq, hash=prev).where(AuditHead.id == 1).execute()
     return [r["seq"] for r in rows]
 

@@ -66,6 +66,22 @@ def atomic():
         yield
 
 
+@contextmanager
+def joined():
+    """Join the caller's transaction, or start one if there is none.
+
+    For helpers that must write inside their caller's unit of work (the audit chain, the
+    instance save): unlike :func:`atomic` they open no savepoint, which saves two statements
+    per call on the hot path. Use :func:`atomic` where a failure must roll back only the
+    inner part.
+    """
+    if database.in_transaction():
+        yield
+    else:
+        with database.atomic():
+            yield
+
+
 def for_update(query):
     """Lock the selected rows until commit on PostgreSQL; SQLite's IMMEDIATE lock covers it."""
     return query.for_update() if is_postgres() else query

@@ -1,0 +1,60 @@
+"""Fast inserts for the hot path: the SQL text is built once per (table, columns) and cached.
+
+peewee builds every query from an expression tree; for the handful of inserts each case intake
+and task completion makes, that tree walk costs more than SQLite's own work. These helpers keep
+peewee's field conversion (``db_value``) and its database (connection, transaction) but skip
+the tree. Use them only for plain inserts of whole rows; everything else goes through peewee.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+from .db import database, is_postgres
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=256)
+def _statement(table: str, columns: tuple[str, ...], rows: int, postgres: bool, returning: bool):
+    param = "%s" if postgres else "?"
+    one = "(" + ", ".join([param] * len(columns)) + ")"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([one] * rows)
+    return sql + (' RETURNING "id"' if returning else "")
+
+
+def _prepare(model, values: dict) -> tuple[tuple[str, ...], list]:
+    fields = model._meta.fields
+    for name, field in fields.items():
+        if name not in values and field.default is not None:
+            default = field.default
+            values[name] = default() if callable(default) else default
+    columns, params = [], []
+    for name, value in values.items():
+        field = fields[name]
+        if hasattr(value, "_pk"):              # a model instance given for a foreign key
+            value = value._pk
+        columns.append(field.column_name)
+        params.append(field.db_value(value))
+    return tuple(columns), params
+
+
+def insert(model, **values) -> int:
+    """Insert one row and return its id."""
+    columns, params = _prepare(model, values)
+    sql = _statement(model._meta.table_name, columns, 1, is_postgres(), True)
+    return database.execute_sql(sql, params).fetchone()[0]
+
+
+def insert_many(model, rows: list[dict]) -> None:
+    """Insert rows that all name the same columns, in one statement."""
+    if not rows:
+        return
+    prepared = [_prepare(model, dict(r)) for r in rows]
+    columns = prepared[0][0]
+    if any(c != columns for c, _ in prepared):
+        raise ValueError("insert_many needs the same columns in every row")
+    params = [p for _, row in prepared for p in row]
+    sql = _statement(model._meta.table_name, columns, len(rows), is_postgres(), False)
+    database.execute_sql(sql, params)
