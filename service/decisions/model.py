@@ -1,0 +1,212 @@
+"""Parse a DMN model once and evaluate its decisions: the engine's public entry point.
+
+``DecisionModel.parse`` reads the XML safely, registers item definitions, compiles every FEEL
+text and boxed expression and wires the requirements graph, so that a bad model fails at deploy
+time with the element at fault, and ``evaluate`` only runs precompiled closures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from .builder import Builder, Definitions
+from .document import DEFAULT_MAX_BYTES, load_xml
+from .drg import MISSING, Element, Key, Run
+from .errors import DecisionNotFound, DmnError
+from .feel import to_feel
+from .result import DecisionResult, Trace
+from .table_cells import free_names
+
+
+_FEEL_SCALARS = frozenset({str, bool, Decimal, type(None)})  # already FEEL values
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    """A decision as listed by :attr:`DecisionModel.decisions`."""
+
+    id: str
+    name: str
+
+
+class DecisionModel:
+    """A compiled DMN model (with its imports); immutable and safe to share across threads."""
+
+    def __init__(self, main: Definitions, elements: dict[Key, Element]):
+        self._main = main
+        self._elements = elements
+        self.errors: tuple[DmnError, ...] = ()  # lenient parsing only: what did not compile
+        self.namespace = main.namespace
+        self.name = main.name
+        self._by_name: dict[str, Element] = {}
+        self._drg_names = {e.name for e in elements.values()}
+        for element in elements.values():
+            if element.key[0] == main.namespace:
+                self._by_name.setdefault(element.name, element)
+                self._by_name.setdefault(element.id, element)
+
+    # -- parsing -----------------------------------------------------------------------------
+    @classmethod
+    def parse(cls, xml_text: str | bytes, *, imports: Iterable[str | bytes] = (),
+              max_bytes: int = DEFAULT_MAX_BYTES, strict: bool = True) -> DecisionModel:
+        """Parse and compile a DMN 1.1-1.5 document; raise ``DmnError`` naming the element.
+
+        ``imports`` are the texts of other DMN documents this one imports (matched by their
+        ``namespace``); the TCK's level-3 import tests use them. With ``strict=False`` a
+        decision or BKM whose logic does not compile evaluates to null with a warning instead
+        (its errors are in ``model.errors``); deployment always parses strictly, the TCK
+        runner leniently, as other engines report such errors per decision.
+        """
+        main = Definitions(load_xml(xml_text, max_bytes=max_bytes))
+        pool = {}
+        for text in imports:
+            d = Definitions(load_xml(text, max_bytes=max_bytes))
+            pool[d.namespace] = d
+        defs = {main.namespace: main}
+        todo = [main]
+        while todo:  # only the documents reachable through <import> take part
+            d = todo.pop()
+            for ns in d.imports:
+                if ns not in defs and ns in pool:
+                    defs[ns] = pool[ns]
+                    todo.append(pool[ns])
+        elements, errors = Builder(main, defs, strict).build()
+        model = cls(main, elements)
+        model.errors = errors
+        return model
+
+    # -- queries -----------------------------------------------------------------------------
+    @property
+    def decisions(self) -> list[DecisionInfo]:
+        """List the decisions of the main model (id, name) in document order."""
+        return [DecisionInfo(e.id, e.name) for e in self._elements.values()
+                if e.kind == "decision" and e.key[0] == self.namespace]
+
+    @property
+    def decision_services(self) -> list[DecisionInfo]:
+        """List the decision services of the main model (id, name) in document order."""
+        return [DecisionInfo(e.id, e.name) for e in self._elements.values()
+                if e.kind == "service" and e.key[0] == self.namespace]
+
+    def _find(self, name_or_id: str, kind: str) -> Element:
+        element = self._by_name.get(name_or_id)
+        if element is None or element.kind != kind:
+            for e in self._elements.values():  # imported elements by qualified name
+                if e.kind == kind and (e.name == name_or_id or e.id == name_or_id):
+                    return e
+            raise DecisionNotFound(f"no {'decision service' if kind == 'service' else kind} "
+                                   f"named {name_or_id!r} in model {self.name!r}")
+        return element
+
+    def inputs_of(self, name_or_id: str) -> list[str]:
+        """Return the names of the input data a decision needs, directly or transitively."""
+        seen: set[Key] = set()
+        found: list[str] = []
+        stack = [self._find(name_or_id, "decision").key]
+        while stack:
+            element = self._elements[stack.pop()]
+            if not element.requires and element.kind == "decision":
+                # Camunda-style decisions read process variables they do not declare
+                found.extend(n for n in _reads(element.expr) if n not in found)
+            for key, _, name in element.requires:
+                if key in seen:
+                    continue
+                seen.add(key)
+                if self._elements[key].kind == "input":
+                    found.append(self._elements[key].name)
+                else:
+                    stack.append(key)
+        return sorted(found)
+
+    # -- evaluation --------------------------------------------------------------------------
+    def evaluate(self, name_or_id: str, inputs: Mapping[str, Any] | None = None
+                 ) -> DecisionResult:
+        """Evaluate a decision with ``inputs`` keyed by input data (or decision) name.
+
+        A value given for a decision overrides evaluating it. Imported elements are keyed by
+        ``"import name.element name"`` or by ``"{namespace}name"``. Runtime faults never
+        raise: the value is null and ``result.warnings`` says why.
+        """
+        target = self._by_name.get(name_or_id)
+        if target is None or target.kind != "decision":
+            target = self._find(name_or_id, "decision")
+        values = {k: v if type(v) in _FEEL_SCALARS else to_feel(v)
+                  for k, v in (inputs or {}).items()}
+        trace = Trace()
+        free = {k: v for k, v in values.items() if k not in self._drg_names}
+        run = Run(self._elements, self._lookup(values), trace, free=free)
+        value = run.value(target.key)
+        return self._result(target, value, run, trace, free)
+
+    def decision_service(self, name_or_id: str, inputs: Mapping[str, Any] | None = None
+                         ) -> DecisionResult:
+        """Invoke a decision service with its parameters (input data and input decisions).
+
+        ``result.value`` is the single output decision's value, or a dict of them by name
+        when the service has several outputs; ``result.decisions`` has each output too.
+        """
+        service = self._find(name_or_id, "service")
+        values = {k: to_feel(v) for k, v in (inputs or {}).items()}
+        trace = Trace()
+        given = {}
+        for key in service.input_data + service.input_decisions:
+            element = self._elements[key]
+            given[key] = values.get(element.name)
+        fn = service.function
+        outputs = fn.call(given, trace)
+        value = next(iter(outputs.values())) if len(outputs) == 1 else outputs
+        return DecisionResult(service.name, value, decisions=dict(outputs),
+                              matched_rules=dict(trace.matched), inputs=values,
+                              warnings=tuple(trace))
+
+    def _lookup(self, values: dict[str, Any]):
+        main_ns = self.namespace
+        imports = self._main.imports
+
+        def lookup(element: Element):
+            if element.kind not in ("input", "decision"):
+                return MISSING
+            ns = element.key[0]
+            if ns == main_ns:
+                return values.get(element.name, MISSING)
+            found = values.get(f"{{{ns}}}{element.name}", MISSING)
+            if found is MISSING and ns in imports:
+                prefix = imports[ns]
+                found = values.get(f"{prefix}.{element.name}", MISSING)
+                if found is MISSING and isinstance(values.get(prefix), dict):
+                    found = values[prefix].get(element.name, MISSING)
+            if found is MISSING and element.kind == "input":
+                found = values.get(element.name, MISSING)
+            return found
+
+        return lookup
+
+    def _result(self, target: Element, value: Any, run: Run, trace: Trace,
+                free: dict[str, Any]) -> DecisionResult:
+        decisions = {}
+        inputs = dict(free)
+        elements = self._elements
+        for key, v in run.values.items():
+            kind = elements[key].kind
+            if kind == "decision":
+                decisions[self._label(elements[key])] = v
+            elif kind == "input":
+                inputs[self._label(elements[key])] = v
+        return DecisionResult(target.name, value, decisions, trace.matched, inputs,
+                              tuple(trace))
+
+    def _label(self, element: Element) -> str:
+        ns = element.key[0]
+        if ns == self.namespace:
+            return element.name
+        prefix = self._main.imports.get(ns)
+        return f"{prefix}.{element.name}" if prefix else element.name
+
+
+def _reads(expr: Any) -> list[str]:
+    """Guess the variables an undeclared-input decision reads (tables and literal FEEL)."""
+    if hasattr(expr, "input_names"):
+        return expr.input_names()
+    text = getattr(expr, "text", None)
+    return free_names(text) if isinstance(text, str) else []

@@ -1,0 +1,104 @@
+"""The retail tables shipped in dmn/: they parse strictly and route as the domain says."""
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from service.decisions import DecisionModel
+
+DMN = Path(__file__).resolve().parents[2] / "dmn"
+
+
+@pytest.fixture(scope="module")
+def routing():
+    return DecisionModel.parse((DMN / "exception_routing.dmn").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def authority():
+    return DecisionModel.parse((DMN / "approval_authority.dmn").read_bytes())
+
+
+def route(model, reason, tier="standard", value=50, margin=10, risk=0.1):
+    return model.evaluate("exception_routing", {
+        "reason": reason, "customer_tier": tier, "value": value, "margin": margin,
+        "escalation_risk": risk}).value
+
+
+@pytest.mark.parametrize("reason, expected", [
+    ("short_pick", "auto_substitute"), ("damaged", "auto_reship"),
+    ("late_shipment", "auto_reship"), ("customer_complaint", "auto_refund"),
+    ("payment_failed", "manual"), ("address_invalid", "manual"),
+])
+def test_low_risk_low_value_auto_resolution(routing, reason, expected):
+    assert route(routing, reason)["resolution"] == expected
+
+
+def test_urgent_cases_are_p1_with_two_hour_sla(routing):
+    high_risk = route(routing, "damaged", risk=0.8)
+    assert high_risk == {"priority": "P1", "owner_group": "customer_service",
+                         "sla_hours": Decimal(2), "resolution": "manual"}
+    assert route(routing, "customer_complaint", risk=0.9)["owner_group"] == "cs_supervisor"
+    assert route(routing, "short_pick", tier="gold", value=750)["priority"] == "P1"
+
+
+def test_losing_margin_refunds_instead_of_reshipping(routing):
+    assert route(routing, "damaged", margin=-5)["resolution"] == "auto_refund"
+
+
+def test_catch_all_is_p3_manual_customer_service(routing):
+    result = routing.evaluate("exception_routing", {
+        "reason": "damaged", "customer_tier": "standard", "value": 300, "margin": 20,
+        "escalation_risk": 0.5})
+    assert result.value == {"priority": "P3", "owner_group": "customer_service",
+                            "sla_hours": Decimal(24), "resolution": "manual"}
+    assert result.matched_rules["exception_routing_table"][0]["row"] == 15
+
+
+def test_sla_hours_follow_priority(routing):
+    sla = {"P1": 2, "P2": 8, "P3": 24, "P4": 72}
+    for reason in ("short_pick", "damaged", "payment_failed", "customer_complaint"):
+        for risk in (0.1, 0.4, 0.8):
+            for value in (50, 600, 1500):
+                r = route(routing, reason, tier="silver", value=value, risk=risk)
+                assert r["sla_hours"] == sla[r["priority"]]
+
+
+def approval(model, action, amount, below_cost=None):
+    inputs = {"action": action, "amount": amount}
+    if below_cost is not None:
+        inputs["below_cost"] = below_cost
+    return model.evaluate("approval_authority", inputs).value
+
+
+@pytest.mark.parametrize("action, amount, group, approvers", [
+    ("refund", 120, "cs_supervisor", 1),
+    ("adjustment", 500, "store_manager", 1),
+    ("adjustment", 501, "district_manager", 1),
+    ("refund", 5000, "district_manager", 1),
+    ("refund", 5001, "finance", 1),
+    ("write_off", 9000, "finance", 1),
+    ("supplier_commitment", 4000, "supply_chain", 1),
+    ("supplier_commitment", 20000, "finance", 2),
+    ("adjustment", 10001, "finance", 2),
+    ("price_override", 300, "store_manager", 1),
+    ("something_new", 10, "finance", 1),
+])
+def test_authority_matrix(authority, action, amount, group, approvers):
+    assert approval(authority, action, amount) == {"required_group": group,
+                                                   "approvers": Decimal(approvers)}
+
+
+def test_price_override_below_cost_always_needs_finance(authority):
+    assert approval(authority, "price_override", 20, below_cost=True)["required_group"] == \
+        "finance"
+    assert approval(authority, "price_override", 20, below_cost=False)["required_group"] == \
+        "store_manager"
+
+
+def test_camunda_style_tables_list_and_record_their_inputs(routing, authority):
+    assert routing.inputs_of("exception_routing") == [
+        "customer_tier", "escalation_risk", "margin", "reason", "value"]
+    assert authority.inputs_of("approval_authority") == ["action", "amount", "below_cost"]
+    result = authority.evaluate("approval_authority", {"action": "refund", "amount": 10})
+    assert result.inputs == {"action": "refund", "amount": Decimal(10)}
