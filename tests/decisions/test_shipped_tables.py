@@ -19,7 +19,7 @@ def authority():
     return DecisionModel.parse((DMN / "approval_authority.dmn").read_bytes())
 
 
-def route(model, reason, tier="standard", value=50, margin=10, risk=0.1):
+def route(model, reason, tier="bronze", value=50, margin=0.3, risk=0.1):
     return model.evaluate("exception_routing", {
         "reason": reason, "customer_tier": tier, "value": value, "margin": margin,
         "escalation_risk": risk}).value
@@ -43,12 +43,21 @@ def test_urgent_cases_are_p1_with_two_hour_sla(routing):
 
 
 def test_losing_margin_refunds_instead_of_reshipping(routing):
-    assert route(routing, "damaged", margin=-5)["resolution"] == "auto_refund"
+    assert route(routing, "damaged", margin=-0.05)["resolution"] == "auto_refund"
+
+
+def test_platinum_customers_are_treated_like_gold(routing):
+    assert route(routing, "short_pick", tier="platinum", value=750)["priority"] == "P1"
+
+
+def test_high_margin_at_some_risk_is_p2(routing):
+    assert route(routing, "damaged", value=300, margin=0.45, risk=0.35)["priority"] == "P2"
+    assert route(routing, "damaged", value=300, margin=0.2, risk=0.35)["priority"] == "P3"
 
 
 def test_catch_all_is_p3_manual_customer_service(routing):
     result = routing.evaluate("exception_routing", {
-        "reason": "damaged", "customer_tier": "standard", "value": 300, "margin": 20,
+        "reason": "damaged", "customer_tier": "bronze", "value": 300, "margin": 0.2,
         "escalation_risk": 0.5})
     assert result.value == {"priority": "P3", "owner_group": "customer_service",
                             "sla_hours": Decimal(24), "resolution": "manual"}
