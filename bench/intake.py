@@ -1,7 +1,7 @@
 """Intake benchmark for the order_exception flow.
 
 Prints p50/p99 of submit-to-first-task and of complete, measured in-process (the service layer,
-no HTTP), and cases per second through HTTP with the WSGI server the README uses (waitress).
+no HTTP), and cases per second through HTTP with the server the README uses (`serve`: gunicorn).
 
     python bench/intake.py                  # SQLite in a temp folder
     DATABASE_URL=postgresql://postgres@127.0.0.1/bench python bench/intake.py
@@ -89,8 +89,8 @@ def free_port() -> int:
 def over_http(url: str, seconds: float, clients: int) -> dict:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "OMNIFLOW_WORKER": "false"}
-    server = subprocess.Popen([sys.executable, "server.py", "serve", "--port", str(port),
-                               "--threads", "8"], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "server.py", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
@@ -143,7 +143,7 @@ def main():
             reset_postgres(url)
         figures = {"database": url.split(":", 1)[0]}
         figures.update(in_process(url, n))
-        figures.update(over_http(url, float(os.environ.get("BENCH_SECONDS", "10")), 4))
+        figures.update(over_http(url, float(os.environ.get("BENCH_SECONDS", "10")), 8))
     for key, value in figures.items():
         print(f"{key:32} {value}")
 

@@ -22,5 +22,5 @@ def deploy_shipped_content(config: Config) -> dict | None:
     if not files:
         return None
     result = deploy(files, actor="bootstrap", max_bytes=config.max_definition_bytes)
-    log.info("deployed shipped content", extra={"created": len(result["created"])})
+    log.info("deployed shipped content", extra={"definitions": len(result["created"])})
     return result

@@ -1,22 +1,66 @@
-"""``serve``: the HTTP service (and, on the embedded database, the worker in-process)."""
+"""``serve``: the HTTP service (and, on the embedded database, the worker beside it).
+
+HTTP runs under gunicorn with several worker processes, each with its own database connection:
+one Python process is held to one core by the GIL, and a case intake is CPU work (engine,
+scoring, decisions). On SQLite the background worker (timers, retries, outbox, signals) runs as
+one more child process, so a new user needs no second command; on PostgreSQL run
+``python server.py worker`` processes beside it.
+"""
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import click
+
+
+def _run_worker(config) -> None:
+    """Entry point of the background worker process started by ``serve`` on SQLite."""
+    import signal as signals
+
+    from .. import store
+    from ..worker import Worker
+    store.bind(config.database_url)
+    runner = Worker(config)
+    for sig in (signals.SIGINT, signals.SIGTERM):
+        signals.signal(sig, lambda *_: runner.stop())
+    runner.run_forever()
+
+
+def _http_server(config, host: str, port: int, workers: int, threads: int):
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", threads)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("proc_name", "omniflow")
+
+        def load(self):
+            from ..app import create_app
+            return create_app(config)    # in each worker, after the fork: its own connection
+
+    return Server()
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="WSGI worker threads.")
+@click.option("--workers", default=None, type=int,
+              help="HTTP worker processes (default: the number of CPUs, at most 4).")
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Threads per HTTP worker process.")
 @click.option("--demo", is_flag=True,
               help="Create demo users for every role and print their tokens (SQLite only).")
-def serve(host, port, threads, demo):
+def serve(host, port, workers, threads, demo):
     """Start the service; the shipped content is deployed on first start.
 
     Example: python server.py serve --demo --port 8080
     """
-    import waitress
-
     from .. import store
     from ..app import create_app
     from ..bootstrap import deploy_shipped_content
@@ -37,15 +81,22 @@ def serve(host, port, threads, demo):
             for name, token, groups in ensure_demo_users():
                 click.echo(f"  {name:<22} {','.join(groups):<36} {token}")
     store.database.close()
+
+    background = None
     if config.run_worker and config.is_sqlite:
-        try:
-            from ..worker import start_in_process
-        except ImportError:
-            start_in_process = None
-        if start_in_process:
-            start_in_process(config)
-    click.echo(f"Omniflow listening on http://{host}:{port}  (API docs: /api/docs)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="omniflow")
+        # spawn, not fork: the child starts clean, with no copy of this process's connection.
+        background = multiprocessing.get_context("spawn").Process(
+            target=_run_worker, args=(config,), name="omniflow-worker", daemon=True)
+        background.start()
+    workers = workers or min(4, os.cpu_count() or 1)
+    click.echo(f"Omniflow listening on http://{host}:{port}  (API docs: /api/docs; "
+               f"{workers} HTTP processes{', worker running' if background else ''})")
+    try:
+        _http_server(config, host, port, workers, threads).run()
+    finally:
+        if background is not None:
+            background.terminate()
+            background.join(10)
 
 
 COMMANDS = [serve]
