@@ -33,8 +33,9 @@ def _visible(who: Identity, query):
 def get(who: Identity, task_id: int) -> Task:
     """The task if ``who`` may see it (404 otherwise), with its case, instance and definition
     loaded in the same query."""
-    query = (Task.select(Task, Case, Instance, Definition).join(Case).switch(Task)
-             .join(Instance).join(Definition))
+    query = (Task.select(Task, Case, Instance, Definition.id, Definition.key, Definition.version,
+                         Definition.sha256, Definition.file, Definition.meta)
+             .join(Case).switch(Task).join(Instance).join(Definition))
     task = _visible(who, query).where(Task.id == task_id).first()
     if task is None:
         raise NotFound(f"task {task_id} not found", task=task_id)
