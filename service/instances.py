@@ -9,16 +9,17 @@ writer free for the few milliseconds the writes need.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from . import audit, definitions
+from . import audit, definitions, incidents, messaging
 from .audit import Event
 from .connectors import registry as connector_registry
 from .decision_port import DecisionPort
 from .engine.ports import DecisionOutcome
 from .errors import EngineFailure, StaleInstance
-from .store import (Case, DecisionRecord, Definition, Incident, Instance, Job, Task,
-                    TaskCandidate, atomic, to_jsonable, utcnow)
+from .store import (Case, DecisionRecord, Definition, Instance, Job, Task,
+                    TaskCandidate, joined, rows, to_jsonable, utcnow)
 
 ENGINE_ACTOR = "engine"
 
@@ -60,8 +61,34 @@ def library():
     return _library
 
 
+class _Sources(Mapping):
+    """The BPMN sources of a definition, read from the database only if the library misses."""
+
+    def __init__(self, row: Definition):
+        self.row, self._files = row, None
+
+    def _load(self) -> dict:
+        if self._files is None:
+            row = self.row
+            if "source" not in row.__data__:      # loaded without its (large) source column
+                row = Definition.get_by_id(row.id)
+            self._files = definitions.process_sources(row)
+        return self._files
+
+    def __getitem__(self, name):
+        return self._load()[name]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self):
+        return len(self._load())
+
+
 def spec_for(row: Definition):
-    return library().spec(row.key, row.version, definitions.process_sources(row))
+    # The content hash is part of the key: the same key and version can name different content
+    # in two databases (a test suite, a staging copy), never in one.
+    return library().spec(row.key, (row.version, row.sha256), _Sources(row))
 
 
 def runtime(run: Run, *, clock=None, script_cpu_seconds: float = 1.0):
@@ -100,10 +127,11 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
     state = inst.dumps()
     status = inst.status
     next_due = inst.next_due_at()
-    with atomic():
+    with joined():
         if row is None:
-            row = Instance.create(case=case, definition=definition, state=state, status=status,
-                                  next_due_at=next_due)
+            values = dict(case=case.id, definition=definition.id, state=state, status=status,
+                          next_due_at=next_due, created_at=now, updated_at=now, version=1)
+            row = Instance(id=rows.insert(Instance, **values), **values)
             fresh = True
         else:
             changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
@@ -117,13 +145,15 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
         events = list(extra_events)
         events += _engine_events(case, row, inst)
         created = _project_tasks(case, row, inst, now, events, fresh=fresh)
+        if not fresh or inst.waiting_messages():
+            messaging.sync_subscriptions(row, inst)
         if run.decisions:
-            DecisionRecord.insert_many([
+            rows.insert_many(DecisionRecord, [
                 {"case": case.id, "instance": row.id, "kind": "decision",
                  "element_id": rec.get("element_id"), "definition_key": rec["definition_key"],
                  "definition_version": rec["definition_version"], "inputs": rec["inputs"],
                  "outputs": rec["outputs"], "matched_rules": rec["matched_rules"],
-                 "actor": ENGINE_ACTOR, "created_at": now} for rec in run.decisions]).execute()
+                 "actor": ENGINE_ACTOR, "created_at": now} for rec in run.decisions])
         if run.outbox:
             Job.insert_many([
                 {"kind": "outbox", "instance": row.id, "case": case.id, "due_at": now,
@@ -134,14 +164,8 @@ def save(case: Case, inst, run: Run, *, actor: str, row: Instance | None = None,
             case_update.update(status="completed", closed_at=now)
             events.append(Event("case.completed", ENGINE_ACTOR, case.id, row.id, {}))
         elif status == "failed":
-            failure = inst.failure
-            Incident.create(case=case, instance=row,
-                            element_id=getattr(failure, "element_id", None),
-                            message=str(getattr(failure, "message", failure) or "engine failure"))
-            case_update["status"] = "incident"
-            events.append(Event("incident.opened", ENGINE_ACTOR, case.id, row.id,
-                                {"element_id": getattr(failure, "element_id", None),
-                                 "message": str(getattr(failure, "message", failure))}))
+            # A retry with backoff while attempts remain, then an incident (sets case status).
+            incidents.on_failure(case, row, inst, now=now, events=events)
         priority = definitions.case_type(case.type).priority_of(inst.data)
         if priority and priority != case.priority:
             case_update["priority"] = priority
@@ -185,14 +209,15 @@ def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: li
             continue
         groups = sorted(set(view.candidate_groups or ()))
         users = sorted(set(view.candidate_users or ()))
-        task = Task.create(instance=row, case=case, engine_task_id=tid, element_id=view.element_id,
-                           name=view.name, case_type=case.type, candidate_groups=groups,
-                           candidate_users=users, assignee=view.assignee,
-                           status="claimed" if view.assignee else "open",
-                           claimed_by=view.assignee, claimed_at=now if view.assignee else None,
-                           form=to_jsonable(view.form or {}),
-                           properties=to_jsonable(view.properties or {}), due_at=view.due_at,
-                           created_at=now)
+        values = dict(instance=row.id, case=case.id, engine_task_id=tid,
+                      element_id=view.element_id, name=view.name, case_type=case.type,
+                      candidate_groups=groups, candidate_users=users, assignee=view.assignee,
+                      status="claimed" if view.assignee else "open",
+                      claimed_by=view.assignee, claimed_at=now if view.assignee else None,
+                      form=to_jsonable(view.form or {}),
+                      properties=to_jsonable(view.properties or {}), due_at=view.due_at,
+                      created_at=now)
+        task = Task(id=rows.insert(Task, **values), **values)
         created.append(task)
         candidates += [{"task": task.id, "kind": "group", "name": g} for g in groups]
         candidates += [{"task": task.id, "kind": "user", "name": u} for u in users]
@@ -204,7 +229,7 @@ def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: li
                              "assignee": view.assignee,
                              "due_at": view.due_at.isoformat() if view.due_at else None}))
     if candidates:
-        TaskCandidate.insert_many(candidates).execute()
+        rows.insert_many(TaskCandidate, candidates)
     return created
 
 

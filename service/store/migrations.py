@@ -20,8 +20,33 @@ def _initial(db):
     AuditHead.insert(id=1, seq=0, hash="0" * 64).on_conflict_ignore().execute()
 
 
+def _messages_and_incident_jobs(db):
+    """Version 2: ``message_subscription`` (the index of waiting message catches); on
+    ``incident``, ``kind`` and ``job_id`` so an incident knows what to re-run on retry; the
+    ``instance (status, next_due_at)`` index the worker finds due timers with.
+
+    ``_initial`` builds tables from the current models, so on a new database the columns and
+    indexes exist already; each step checks (or uses IF NOT EXISTS) before it alters.
+    """
+    from playhouse.migrate import SchemaMigrator
+    from playhouse.migrate import migrate as run
+    from .tables import Incident, Instance, MessageSubscription
+    db.create_tables([MessageSubscription], safe=True)
+    Instance.create_table(safe=True)      # adds the missing (status, next_due_at) index only
+    have = {c.name for c in db.get_columns("incident")}
+    migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+    steps = []
+    if "kind" not in have:
+        steps.append(migrator.add_column("incident", "kind", Incident.kind))
+    if "job_id" not in have:
+        steps.append(migrator.add_column("incident", "job_id", Incident.job))
+    if steps:
+        run(*steps)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
+    (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
 ]
 
 

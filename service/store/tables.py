@@ -99,6 +99,11 @@ class Instance(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 
+    class Meta:
+        # Migration 2: the worker's "waiting and due, in due order" is one range read of this
+        # index; with the single-column ones SQLite picks ``status`` and sorts every waiting row.
+        indexes = ((("status", "next_due_at"), False),)
+
 
 class Task(BaseModel):
     instance = pw.ForeignKeyField(Instance, backref="tasks", on_delete="CASCADE")
@@ -163,6 +168,26 @@ class Incident(BaseModel):
     status = pw.CharField(max_length=12, default="open", index=True)   # open | resolved
     created_at = UTCDateTimeField(default=utcnow)
     resolved_at = UTCDateTimeField(null=True)
+    # Added by migration 2: what failed (engine run or outbox delivery) and the job to re-run.
+    kind = pw.CharField(max_length=12, default="engine")        # engine | outbox | timer
+    job = pw.ForeignKeyField(Job, null=True, on_delete="SET NULL")
+
+
+class MessageSubscription(BaseModel):
+    """One message an instance waits for, keyed by name and its correlation values.
+
+    A projection of the engine state written with it (like ``task``), so delivering a message
+    is an indexed lookup and never deserializes waiting workflows.
+    """
+    instance = pw.ForeignKeyField(Instance, backref="subscriptions", on_delete="CASCADE")
+    name = pw.CharField(max_length=200)
+    correlation_key = pw.CharField(max_length=500)   # canonical JSON of the correlation values
+    correlation = JSONField(default=dict)
+    element_id = pw.CharField(max_length=200, null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("name", "correlation_key"), False),)
 
 
 class DecisionRecord(BaseModel):
@@ -252,4 +277,4 @@ class ModelVersion(BaseModel):
 
 ALL_TABLES = [SchemaVersion, User, ApiToken, Deployment, Definition, Case, Idempotency, Instance,
               Task, TaskCandidate, Job, Incident, DecisionRecord, AuditHead, AuditEvent, Signal,
-              Lease, Message, ModelVersion]
+              Lease, Message, ModelVersion, MessageSubscription]

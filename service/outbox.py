@@ -1,0 +1,98 @@
+"""Outbox delivery: send the connector calls a process committed, once each, retrying failures.
+
+``instances.save`` writes each call a process makes to another system (an ERP posting, a refund,
+a notification) as a ``job`` row of kind ``outbox`` in the same transaction as the state that
+caused it, keyed by an idempotency key (instance + task). This module delivers those rows:
+
+* success -> the job is ``done`` and ``connector.delivered`` (with the system's answer) joins the
+  audit chain in the same transaction;
+* a retryable failure (``ConnectorError(retryable=True)`` or any foreign exception: a timeout,
+  a refused connection) -> the job is due again after an exponential backoff, and
+  ``connector.failed`` records the attempt;
+* the last attempt, or an error no retry can fix -> the job is ``failed`` and an incident opens
+  on the case (see :mod:`service.incidents`); ``POST /incidents/{id}/retry`` re-queues it.
+
+The process has already moved on when delivery runs, so a business error (a BPMN error code)
+raised here cannot follow an error boundary event: it becomes an incident like any other final
+failure. Connectors that must be able to answer with a business error run inline instead.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from . import audit, incidents, jobs
+from .connectors import ConnectorError, registry as default_registry
+from .store import atomic
+
+log = logging.getLogger(__name__)
+
+KIND = "outbox"
+ACTOR = "worker"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery attempt came to: ``delivered``, ``retrying``, ``failed`` or ``lost``."""
+    job_id: int
+    outcome: str
+    error: str | None = None
+    next_at: dt.datetime | None = None
+
+
+def deliver(job, *, now: dt.datetime, registry=None,
+            backoff: jobs.Backoff = jobs.DEFAULT_BACKOFF) -> Delivery:
+    """Deliver one claimed outbox job and record the outcome in one unit of work."""
+    registry = registry or default_registry
+    payload = job.payload or {}
+    name = payload.get("connector")
+    key = payload.get("idempotency_key") or job.idempotency_key
+    try:
+        result = registry.deliver(name, payload.get("params") or {}, key)
+    except ConnectorError as exc:
+        return _failed(job, now=now, error=exc.message, retryable=exc.retryable,
+                       code=exc.bpmn_error_code, backoff=backoff)
+    except Exception as exc:  # noqa: BLE001 - a transport's own fault: retry it like a timeout
+        log.warning("outbox delivery failed", extra={"job": job.id, "connector": name,
+                                                     "error": repr(exc)})
+        return _failed(job, now=now, error=f"{type(exc).__name__}: {exc}", retryable=True,
+                       code=None, backoff=backoff)
+    with atomic():
+        if not jobs.finish(job, now=now, last_error=None):
+            return Delivery(job.id, "lost")
+        audit.record("connector.delivered", actor=ACTOR, case_id=job.case_id,
+                     instance_id=job.instance_id, job=job.id, connector=name,
+                     system=payload.get("system"), idempotency_key=key,
+                     attempt=job.attempts, result=result)
+    return Delivery(job.id, "delivered")
+
+
+def _failed(job, *, now, error: str, retryable: bool, code: str | None, backoff) -> Delivery:
+    payload = job.payload or {}
+    detail = {"job": job.id, "connector": payload.get("connector"),
+              "idempotency_key": payload.get("idempotency_key"), "attempt": job.attempts,
+              "max_attempts": job.max_attempts, "error": error, "bpmn_error_code": code}
+    final = not retryable or job.attempts >= job.max_attempts
+    with atomic():
+        if final:
+            if not jobs.give_up(job, now=now, error=error):
+                return Delivery(job.id, "lost")
+            audit.record("connector.failed", actor=ACTOR, case_id=job.case_id,
+                         instance_id=job.instance_id, final=True, **detail)
+            if job.case_id is not None and job.instance_id is not None:
+                incidents.open_incident(
+                    case_id=job.case_id, instance_id=job.instance_id, kind=KIND, job_id=job.id,
+                    element_id=payload.get("element_id") or payload.get("connector"),
+                    message=f"delivery of {payload.get('connector')} failed after "
+                            f"{job.attempts} attempt(s): {error}", now=now)
+            return Delivery(job.id, "failed", error)
+        at = jobs.reschedule(job, now=now, error=error, backoff=backoff)
+        if at is None:
+            return Delivery(job.id, "lost")
+        audit.record("connector.failed", actor=ACTOR, case_id=job.case_id,
+                     instance_id=job.instance_id, final=False, next_attempt_at=at, **detail)
+    return Delivery(job.id, "retrying", error, at)
+
+
+__all__ = ["ACTOR", "Delivery", "KIND", "deliver"]
