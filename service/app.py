@@ -56,6 +56,6 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return redirect("/api/docs")
+        return redirect("/inbox")
 
     return app

@@ -47,7 +47,8 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
     """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
     limit = pagination.clamp(limit)
     now = now or utcnow()
-    query = _visible(who, Task.select())
+    query = _visible(who, Task.select(Task, Case.id, Case.priority, Case.score,
+                                      Case.external_ref).join(Case))
     query = query.where(Task.status == status) if status else query.where(Task.status.in_(OPEN))
     if case_type:
         query = query.where(Task.case_type == case_type)
@@ -75,6 +76,8 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
     for t in rows:
         item = task_view(t)
         item["overdue"] = bool(t.due_at and t.due_at < now)
+        item["case"] = {"priority": t.case.priority, "score": t.case.score,
+                        "external_ref": t.case.external_ref}
         items.append(item)
     nxt = None
     if more:
@@ -89,8 +92,27 @@ def detail(who: Identity, task_id: int) -> dict:
     out = task_view(task, with_form=True)
     out["case"] = {"id": case.id, "type": case.type, "status": case.status,
                    "priority": case.priority, "score": case.score, "data": case.data,
-                   "submitted_by": case.submitted_by}
+                   "external_ref": case.external_ref, "submitted_by": case.submitted_by}
+    out["result"] = task.result
+    out["policy"] = _policy_preview(who, task, case)
     return out
+
+
+def _policy_preview(who: Identity, task: Task, case: Case) -> dict:
+    """Whether ``who`` may complete the task, as the completion check would decide now.
+
+    A hint for the inbox, so an approver learns of four-eyes or an authority limit before
+    filling in the form; the check at completion is still the one that counts.
+    """
+    if not can_work_task(who, task.candidate_groups, task.candidate_users, task.assignee):
+        return {"allowed": False, "rule": "access", "detail": "you may read but not work this task"}
+    try:
+        check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
+                         prior_approvers=_prior_approvers(task),
+                         requested_by=definitions.case_type(case.type).requester_of(case.data))
+    except PolicyViolation as exc:
+        return {"allowed": False, "rule": exc.extra.get("rule"), "detail": exc.detail}
+    return {"allowed": True}
 
 
 def _require_work(who: Identity, task: Task) -> None:

@@ -1,10 +1,18 @@
 """Browser pages. ``/api/docs`` renders the OpenAPI document on the server, so the reference
-works on machines without internet access (Swagger UI would fetch its scripts from a CDN)."""
+works on machines without internet access (Swagger UI would fetch its scripts from a CDN).
+``/inbox`` is the approvers' page: static HTML, CSS and JavaScript that talk to ``/api/v1``
+with the bearer token the user pastes; the page itself needs no session and holds no data."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-bp = Blueprint("web", __name__, template_folder="templates")
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/web/static")
+
+# The inbox shows case data that outside systems wrote: allow only our own script and style,
+# so a value that slipped into markup could still not run (the script uses textContent anyway).
+INBOX_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+             "img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -26,6 +34,13 @@ def api_docs():
     tags = {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
     return render_template("api_docs.html", spec=spec, operations=operations, tags=tags,
                            schemas=spec.get("components", {}).get("schemas", {}))
+
+
+@bp.get("/inbox")
+def inbox():
+    response = current_app.make_response(render_template("inbox.html"))
+    response.headers["Content-Security-Policy"] = INBOX_CSP
+    return response
 
 
 def _body_schema(op) -> str | None:

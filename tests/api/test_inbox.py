@@ -126,3 +126,26 @@ def test_case_listing_filters_and_pagination(setup):
     assert len(setup["pos"].get("/api/v1/cases").get_json()["items"]) == 4   # its own
     assert setup["fin"].get("/api/v1/cases").get_json()["items"][0]["type"] == "finance_count"
     assert len(setup["fin"].get("/api/v1/cases").get_json()["items"]) == 1
+
+
+def test_listing_carries_case_context_and_detail_previews_policy(users, deployed):
+    oms = users.make("oms", ["oms"], client=True)
+    both = users.make("both", ["customer_service", "cs_supervisor"], {"refund": 500})
+    data = {"order_id": "7", "reason": "damaged", "channel": "web", "value": 420, "margin": 0.3,
+            "customer_tier": "gold"}
+    mine = both.post("/api/v1/cases", json={"type": "order_exception", "data": data,
+                                            "external_ref": "o-7"}).get_json()
+    listed = both.get("/api/v1/tasks").get_json()["items"][0]
+    assert listed["case"]["external_ref"] == "o-7" and listed["case"]["priority"]
+    task_id = mine["tasks"][0]["id"]
+    both.post(f"/api/v1/tasks/{task_id}/complete",
+              json={"data": {"resolution": "refund", "refund_amount": 200}})
+    approval = [t for t in both.get("/api/v1/tasks").get_json()["items"]
+                if t["element_id"] == "approve_refund"][0]
+    detail = both.get(f"/api/v1/tasks/{approval['id']}").get_json()
+    assert detail["policy"] == {"allowed": False, "rule": "four-eyes",
+                                "detail": detail["policy"]["detail"]}
+    other = users.make("sup", ["cs_supervisor"], {"refund": 100})
+    preview = other.get(f"/api/v1/tasks/{approval['id']}").get_json()["policy"]
+    assert preview["allowed"] is False and preview["rule"] == "authority"
+    assert oms.get(f"/api/v1/cases/{mine['id']}").status_code == 404
