@@ -19,6 +19,10 @@ from .errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
 from .store import Definition, Deployment, atomic
 
 RULES_SUFFIX = ".json"
+# Element ids and names end up in columns of this size (definition.key, task.element_id,
+# definition.name, task.name): longer ones are refused here, not by PostgreSQL mid-request.
+MAX_ID_CHARS = 200
+MAX_NAME_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,15 @@ def _parse_dmn(filename: str, data: bytes, max_bytes: int) -> Parsed:
                   filename, data.decode("utf-8"), {"decisions": decisions})
 
 
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _parse_rules(filename: str, data: bytes) -> Parsed:
     try:
-        doc = json.loads(data)
+        doc = json.loads(data, parse_constant=_no_constants)
+    except RecursionError as exc:
+        raise DefinitionInvalid(f"{filename}: nested too deeply", file=filename) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DefinitionInvalid(f"{filename}: not valid JSON: {exc}", file=filename) from exc
     try:
@@ -96,6 +106,7 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
     by_kind: dict[str, dict[str, bytes]] = {}
     for name, data in files.items():
         by_kind.setdefault(kind_of(name), {})[name] = data
+        _check_utf8(name, data)
     parsed: list[Parsed] = []
     for name, data in by_kind.get("dmn", {}).items():
         parsed.append(_parse_dmn(name, data, max_bytes))
@@ -103,9 +114,17 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
         parsed.extend(_parse_bpmn(by_kind["bpmn"], max_bytes))
     for name, data in by_kind.get("casetype", {}).items():
         ct = parse_case_type(name, data)
+        _check_scoring_model(name, ct)
         parsed.append(Parsed("casetype", ct.type, ct.type, name, data.decode("utf-8"), {}))
     for name, data in by_kind.get("rules", {}).items():
         parsed.append(_parse_rules(name, data))
+    for name, data in {**by_kind.get("bpmn", {}), **by_kind.get("dmn", {})}.items():
+        _check_sizes(name, data)
+    for p in parsed:
+        if len(p.key) > MAX_ID_CHARS or len(p.name or "") > MAX_NAME_CHARS:
+            raise DefinitionInvalid(f"{p.file}: {p.kind} {p.key[:80]!r}: the key is limited to "
+                                    f"{MAX_ID_CHARS} characters and the name to "
+                                    f"{MAX_NAME_CHARS}", file=p.file, element=p.key[:200])
     keys = [(p.kind, p.key) for p in parsed]
     dup = {k for k in keys if keys.count(k) > 1}
     if dup:
@@ -114,6 +133,46 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
                                 element=key)
     _check_references(parsed)
     return parsed
+
+
+def _check_utf8(name: str, data: bytes) -> None:
+    # Sources are stored and shown as text; another encoding would fail after validation.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionInvalid(f"{name}: the file must be UTF-8 encoded ({exc.reason} at byte "
+                                f"{exc.start})", file=name) from exc
+
+
+def _check_sizes(name: str, data: bytes) -> None:
+    """Refuse ids and names longer than the columns the engine projects them into."""
+    from lxml import etree
+    # Runs after the engine or DMN parser accepted the file: DOCTYPEs are already refused.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise DefinitionInvalid(f"{name}: not well-formed XML: {exc.msg}", file=name,
+                                line=exc.lineno) from exc
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        element_id, label = node.get("id") or "", node.get("name") or ""
+        if len(element_id) > MAX_ID_CHARS or len(label) > MAX_NAME_CHARS:
+            raise DefinitionInvalid(f"{name}: element {element_id[:80]!r}: ids are limited to "
+                                    f"{MAX_ID_CHARS} characters and names to {MAX_NAME_CHARS}",
+                                    file=name, element=element_id[:MAX_ID_CHARS] or None,
+                                    line=node.sourceline)
+
+
+def _check_scoring_model(name: str, ct) -> None:
+    if not ct.scoring:
+        return
+    from scoring.catalog import SPECS
+    if ct.scoring["model"] not in SPECS:
+        raise DefinitionInvalid(f"{name}: scoring model {ct.scoring['model']!r} is not one of "
+                                f"{', '.join(sorted(SPECS))}", file=name, element="scoring")
 
 
 def _check_references(parsed: list[Parsed]) -> None:

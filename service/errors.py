@@ -41,7 +41,13 @@ class OmniflowError(Exception):
     def to_problem(self) -> dict:
         body = {"type": f"/problems/{self.type}", "title": self.title,
                 "status": self.status, "detail": self.detail}
-        body.update(self.extra)
+        for key, value in self.extra.items():
+            # The RFC 9457 members keep their meaning: a caller's ``status="completed"`` (the
+            # state of the object at fault) goes under ``context``, never over the HTTP status.
+            if key in body or key == "context":
+                body.setdefault("context", {})[key] = value
+            else:
+                body[key] = value
         return body
 
 

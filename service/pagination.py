@@ -1,26 +1,68 @@
-"""Keyset pagination: ``{"items": [...], "next": cursor}`` with an opaque cursor."""
+"""Keyset pagination: ``{"items": [...], "next": cursor}`` with an opaque cursor.
+
+A cursor is what :func:`encode` wrote: the last row's id, or ``[due time or null, id]`` for the
+inbox. It comes back from the client, so :func:`decode` accepts only those shapes: anything
+else is a 400, never a value the query would fail on.
+"""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 from .errors import BadRequest
 
 MAX_LIMIT = 200
+MAX_ID = 2**63 - 1
 
 
 def encode(values) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-def decode(cursor: str | None):
+ID = "id"                  # the last row's id (cases, audit)
+DUE_ID = "due_id"          # [due time or null, id] (the inbox)
+
+
+def decode(cursor: str | None, shape: str | None = None):
+    """The key in ``cursor`` (``None`` for no cursor); ``shape`` narrows it to ID or DUE_ID."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()).decode(),
+                           parse_constant=_refuse)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("the cursor is not valid", field="cursor") from exc
+    if not _is_key(value) or (shape == ID and not _is_id(value)) or (
+            shape == DUE_ID and _is_id(value)):
+        raise BadRequest("the cursor is not valid", field="cursor")
+    return value
+
+
+def _refuse(name):
+    raise ValueError(name)
+
+
+def _is_id(value) -> bool:
+    return type(value) is int and 0 <= value <= MAX_ID
+
+
+def _is_key(value) -> bool:
+    """An id, or ``[ISO time or None, id]``: the shapes :func:`encode` is given."""
+    if _is_id(value):
+        return True
+    if not (isinstance(value, list) and len(value) == 2 and _is_id(value[1])):
+        return False
+    if value[0] is None:
+        return True
+    if not isinstance(value[0], str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value[0])
+    except ValueError:
+        return False
+    return True
 
 
 def clamp(limit) -> int:

@@ -5,8 +5,9 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import cases
+from .. import cases, pagination
 from .auth import current
+from .limits import Cursor
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                 description="Cases: submit an exception, follow it, cancel it")
@@ -23,7 +24,7 @@ class CaseListQuery(Schema):
     type = fields.String()
     status = fields.String()
     external_ref = fields.String()
-    cursor = fields.String()
+    cursor = fields.String(validate=Cursor(pagination.ID))
     limit = fields.Integer(validate=validate.Range(1, 200))
 
 

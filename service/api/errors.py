@@ -21,6 +21,11 @@ def problem(body: dict, status: int):
 
 
 def init_app(app: Flask) -> None:
+    # The edge checks of every request live beside its error handlers: both turn what a client
+    # sends into problem+json before a view or a driver can fail on it.
+    from . import limits
+    limits.init_app(app)
+
     @app.errorhandler(OmniflowError)
     def _ours(exc: OmniflowError):
         return problem(exc.to_problem(), exc.status)

@@ -16,6 +16,7 @@ from .. import audit
 from ..errors import ValidationFailed
 from ..store import DecisionRecord, ModelVersion, atomic, to_jsonable
 from .auth import current, require
+from .limits import MAX_ID
 
 blp = Blueprint("models", __name__, url_prefix="/api/v1/models",
                 description="Risk models: versions, metrics, scoring and drift")
@@ -24,7 +25,7 @@ blp = Blueprint("models", __name__, url_prefix="/api/v1/models",
 class ScoreRequest(Schema):
     features = fields.Dict(required=True, keys=fields.String(),
                            metadata={"description": "feature name -> value, by name"})
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    version = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID),
                              metadata={"description": "a validated version; default the active"})
 
 
@@ -67,7 +68,7 @@ class ModelSchema(Schema):
 
 
 class VersionChange(Schema):
-    version = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, allow_none=True, validate=validate.Range(1, MAX_ID))
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -141,6 +142,7 @@ def drift(query, name):
 @blp.arguments(VersionChange, location="json")
 def activation(body, name):
     """Make a validated version the one that routes cases (audited)."""
+    spec(name)
     if body["version"] is None:
         raise ValidationFailed("version is required", field="version")
     info = registry.activate(name, body["version"], actor=current().name, reason=body["reason"])
@@ -152,5 +154,6 @@ def activation(body, name):
 @blp.arguments(VersionChange, location="json")
 def shadow(body, name):
     """Score a validated candidate beside the active version (``version: null`` stops it)."""
+    spec(name)
     info = registry.set_shadow(name, body["version"], actor=current().name, reason=body["reason"])
     return {"name": name, "shadow_version": info.version if info else None}

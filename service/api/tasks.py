@@ -5,8 +5,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import inbox
+from .. import inbox, pagination
 from .auth import current
+from .limits import Cursor
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",
                 description="The inbox: claim, unclaim, delegate and complete human tasks")
@@ -18,7 +19,7 @@ class TaskListQuery(Schema):
     overdue = fields.Boolean(load_default=False)
     mine = fields.Boolean(load_default=False)
     status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
-    cursor = fields.String()
+    cursor = fields.String(validate=Cursor(pagination.DUE_ID))
     limit = fields.Integer(validate=validate.Range(1, 200))
 
 
