@@ -17,7 +17,9 @@ per executed line, which is negligible for the short scripts processes use.
 """
 from __future__ import annotations
 
+import ast
 import builtins
+import json
 import operator
 import sys
 import threading
@@ -39,6 +41,8 @@ from RestrictedPython.Guards import (
 __all__ = ["Sandbox", "ScriptRejected", "ScriptTimeout", "MAX_RANGE"]
 
 MAX_RANGE = 1_000_000
+MAX_INT_BITS = 100_000          # about 30,000 decimal digits
+MAX_SEQUENCE = 10_000_000       # items (or characters) a repetition may build
 
 
 class ScriptRejected(ValueError):
@@ -56,9 +60,45 @@ def _limited_range(*args: int) -> range:
     return r
 
 
+def _too_big(message: str) -> ValueError:
+    return ValueError(f"{message}; scripts are limited to {MAX_INT_BITS} bits per integer and "
+                      f"{MAX_SEQUENCE:,} items per sequence")
+
+
+def _pow(base: Any, exponent: Any) -> Any:
+    """``**`` that refuses integer results too large to compute in reasonable time and memory.
+
+    The CPU deadline cannot interrupt one C-level operation such as ``10**10**10``."""
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+        if exponent * abs(base).bit_length() > MAX_INT_BITS:
+            raise _too_big("integer power too large")
+    return base ** exponent
+
+
+def _mul(left: Any, right: Any) -> Any:
+    """``*`` that refuses huge repetitions (``'a' * 10**10``) and huge integer products."""
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int):
+            if len(seq) * count > MAX_SEQUENCE:
+                raise _too_big("repetition too large")
+    if isinstance(left, int) and isinstance(right, int) \
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        raise _too_big("integer product too large")
+    return left * right
+
+
+def _lshift(value: Any, shift: Any) -> Any:
+    if isinstance(value, int) and isinstance(shift, int) and shift > MAX_INT_BITS:
+        raise _too_big("shift too large")
+    return value << shift
+
+
+_GUARDED_OPERATORS = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}
+
+
 _INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
+    "+=": operator.iadd, "-=": operator.isub, "*=": _mul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": _pow, "<<=": _lshift,
     ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
 }
 
@@ -104,6 +144,9 @@ _GUARDS = {
     "_inplacevar_": _inplacevar,
     "_apply_": lambda f, *a, **kw: f(*a, **kw),
     "_print_": _NullPrinter,
+    "_pow_": _pow,
+    "_mul_": _mul,
+    "_lshift_": _lshift,
 }
 
 
@@ -115,6 +158,16 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
     visit_ImportFrom = visit_Import
+
+    def visit_BinOp(self, node):
+        """Route ``**``, ``*`` and ``<<`` through size guards (see :func:`_pow`)."""
+        node = self.node_contents_visit(node)
+        name = _GUARDED_OPERATORS.get(type(node.op))
+        if name is None:
+            return node
+        func = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        call = ast.Call(func=func, args=[node.left, node.right], keywords=[])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
 
 @lru_cache(maxsize=2048)
@@ -154,6 +207,24 @@ class _Deadline:
         return self
 
 
+def _check_storable(values: dict) -> None:
+    """Refuse values the instance state cannot hold (bytes, NaN, sets, enormous integers), at
+    the script that made them rather than later, when the state is saved."""
+    for name, value in values.items():
+        try:
+            json.dumps(value, allow_nan=False, default=_temporal)
+        except (TypeError, ValueError) as exc:
+            raise ScriptRejected(f"variable {name!r} cannot be stored in the process data: "
+                                 f"{exc}") from exc
+
+
+def _temporal(value: Any) -> Any:
+    import datetime as dt
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 class Sandbox:
     """Evaluate expressions and execute scripts against a data mapping, under a CPU limit."""
 
@@ -175,6 +246,7 @@ class Sandbox:
         result = {k: v for k, v in scope.items()
                   if k not in _GUARDS and k != "__builtins__"
                   and not callable(v) and not isinstance(v, ModuleType)}
+        _check_storable(result)
         data.clear()
         data.update(result)
 

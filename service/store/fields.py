@@ -11,6 +11,10 @@ import peewee
 def json_default(value):
     """Encode the values our engines produce (decimals, temporals, durations) as JSON."""
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None                       # JSON has no NaN or Infinity
+        if abs(value.adjusted()) > 300:
+            return str(value)                 # int() of 1E+999999999 would not finish
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()

@@ -55,6 +55,26 @@ def test_endless_loop_is_stopped_by_the_cpu_limit(runtime):
     assert "CPU time limit" in instance.failure.detail and instance.failure.extra["element"] == "calc"
 
 
+@pytest.mark.parametrize("script,fragment", [
+    ("x = 10**10**10", "power too large"),             # one C-level operation: no deadline
+    ("x = 'a' * 10**10", "repetition too large"),      # a 10 GB string
+    ("x = [0] * 10**9", "repetition too large"),
+    ("x = 1 << 10**9", "shift too large"),
+    ("x = 'a'\nx *= 10**9", "repetition too large"),
+    ("x = 10**5000", "cannot be stored"),              # computable, but not storable as JSON
+    ("x = b'raw'", "cannot be stored"),
+    ("x = float('nan')", "cannot be stored"),
+])
+def test_memory_and_cpu_bombs_in_one_operation_fail_fast(runtime, script, fragment):
+    spec = ProcessLibrary().spec("scripted", 1, bpmn(script))
+    started = time.monotonic()
+    instance = runtime.start(spec, {})
+    assert time.monotonic() - started < 2
+    assert instance.status == "failed" and fragment in instance.failure.detail
+    assert instance.failure.extra["element"] == "calc"
+    instance.dumps()                     # the failed instance can still be saved
+
+
 def test_ordinary_python_still_works(runtime):
     script = "\n".join([
         "total = sum(i['qty'] for i in items)",
