@@ -190,6 +190,18 @@ def _prior_approvers(task: Task) -> list[str]:
     return [t.completed_by for t in done if (t.properties or {}).get("action") == action]
 
 
+def _refuse_data_the_process_cannot_use(inst, task: Task) -> None:
+    """A script or expression that fails on the step right after a person's input is, almost
+    always, that input's fault (a refund without an amount): answer 422 and keep the task open
+    rather than park the case in an incident. Connector failures are the other systems'
+    fault and still go through retries and incidents."""
+    failure = inst.failure if inst.status == "failed" else None
+    if failure is None or failure.extra.get("retryable") or failure.extra.get("connector"):
+        return
+    raise ValidationFailed(f"the process cannot continue with this data: {failure.detail}",
+                           field="data", element=failure.extra.get("element"), task=task.id)
+
+
 def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
     task = get(who, task_id)
     _require_work(who, task)
@@ -218,6 +230,7 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
                                script_cpu_seconds=config.script_cpu_seconds)
     before = {k: inst.data.get(k) for k in data} if isinstance(inst.data, dict) else {}
     inst.complete_task(task.engine_task_id, data, actor=who.name)
+    _refuse_data_the_process_cannot_use(inst, task)
     now = utcnow()
     with atomic():
         changed = (Task.update(status="completed", completed_by=who.name, completed_at=now,

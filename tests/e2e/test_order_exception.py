@@ -281,3 +281,13 @@ def test_cancel_needs_reason_and_role(people):
     timeline = admin.get(f"/api/v1/cases/{cid}/timeline").get_json()["items"]
     assert any(e["kind"] == "case.cancelled" and e["detail"]["reason"] == "customer withdrew"
                for e in timeline)
+
+
+def test_data_the_process_cannot_use_is_refused_and_the_task_stays_open(people):
+    case = submit(people["oms"], MANUAL)
+    task = case["tasks"][0]
+    body = complete(people["agent"], task["id"], {"resolution": "refund"}, status=422)
+    assert body["element"] == "prepare_authority" and "refund_amount" in body["detail"]
+    assert Task.get_by_id(task["id"]).status == "open"
+    assert Case.get_by_id(case["id"]).status == "open"
+    complete(people["agent"], task["id"], {"resolution": "refund", "refund_amount": 20})
