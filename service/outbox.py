@@ -51,7 +51,10 @@ def deliver(job, *, now: dt.datetime, registry=None,
     try:
         result = registry.deliver(name, payload.get("params") or {}, key)
     except ConnectorError as exc:
-        return _failed(job, now=now, error=exc.message, retryable=exc.retryable,
+        # A business answer (a BPMN error code) will be the same next time: no retry.
+        error = f"{exc.bpmn_error_code}: {exc.message}" if exc.bpmn_error_code else exc.message
+        return _failed(job, now=now, error=error,
+                       retryable=exc.retryable and not exc.bpmn_error_code,
                        code=exc.bpmn_error_code, backoff=backoff)
     except Exception as exc:  # noqa: BLE001 - a transport's own fault: retry it like a timeout
         log.warning("outbox delivery failed", extra={"job": job.id, "connector": name,

@@ -174,3 +174,16 @@ def test_incidents_page_newest_first(config, make_case, registry, erp, clock, us
     assert [i["case_id"] for i in only] == [one_case]
     assert admin.get("/api/v1/incidents?status=resolved").get_json()["items"] == []
     assert len(admin.get("/api/v1/incidents?status=all").get_json()["items"]) == 3
+
+
+def test_a_business_error_at_delivery_is_an_incident_not_a_retry(config, make_case, registry,
+                                                                 erp, clock):
+    """The process moved on when the outbox delivers, so no error boundary can take it."""
+    case, inst = make_case()
+    job = outbox_job(case, inst, clock(), max_attempts=5)
+    erp.failures, erp.error = 1, ConnectorError("refund exceeds the order total",
+                                                bpmn_error_code="REFUND_TOO_HIGH")
+    assert worker(config, clock, registry).run_once().delivery_failures == 1
+    assert Job.get_by_id(job.id).status == "failed"
+    incident = Incident.get(Incident.case == case.id)
+    assert "REFUND_TOO_HIGH: refund exceeds the order total" in incident.message
