@@ -10,6 +10,7 @@ edge. Engines raise these without knowing about HTTP; the status is just data.
     ├── Forbidden (403 forbidden)
     │   └── PolicyViolation (403 policy-violation)
     ├── NotFound (404 not-found)
+    │   └── NoWaitingInstance (404 no-waiting-instance)   a message nobody waits for (not kept)
     ├── Conflict (409 conflict)
     │   └── StaleInstance (409 stale-instance)
     ├── PayloadTooLarge (413 payload-too-large)
@@ -69,6 +70,10 @@ class PolicyViolation(Forbidden):
 
 class NotFound(OmniflowError):
     status, type, title = 404, "not-found", "Not found"
+
+
+class NoWaitingInstance(NotFound):
+    type, title = "no-waiting-instance", "No instance waits for this message"
 
 
 class Conflict(OmniflowError):

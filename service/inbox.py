@@ -108,8 +108,7 @@ def _policy_preview(who: Identity, task: Task, case: Case) -> dict:
         return {"allowed": False, "rule": "access", "detail": "you may read but not work this task"}
     try:
         check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
-                         prior_approvers=_prior_approvers(task),
-                         requested_by=definitions.case_type(case.type).requester_of(case.data))
+                         **_four_eyes(task, case))
     except PolicyViolation as exc:
         return {"allowed": False, "rule": exc.extra.get("rule"), "detail": exc.detail}
     return {"allowed": True}
@@ -181,13 +180,29 @@ def delegate(who: Identity, task_id: int, to: str, reason: str | None = None) ->
     return task_view(Task.get_by_id(task.id))
 
 
-def _prior_approvers(task: Task) -> list[str]:
+def _four_eyes(task: Task, case: Case) -> dict:
+    """Who already approved this action on the case, and who stands behind it.
+
+    Approvers are the completers of earlier approval tasks for the same action; requesters are
+    the case's named requester and the completers of its earlier work (non-approval) tasks.
+    """
+    if not (task.properties or {}).get("action") and not (task.properties or {}).get("approval"):
+        return {"prior_approvers": [], "requesters": []}
     action = (task.properties or {}).get("action")
-    if not action:
-        return []
     done = Task.select(Task.completed_by, Task.properties).where(
         Task.case == task.case_id, Task.status == "completed", Task.id != task.id)
-    return [t.completed_by for t in done if (t.properties or {}).get("action") == action]
+    approvers, requesters = [], []
+    for t in done:
+        props = t.properties or {}
+        if props.get("action") or props.get("approval"):
+            if props.get("action") == action:
+                approvers.append(t.completed_by)
+        else:
+            requesters.append(t.completed_by)
+    named = definitions.case_type(case.type).requester_of(case.data)
+    if named:
+        requesters.append(named)
+    return {"prior_approvers": approvers, "requesters": requesters}
 
 
 def _refuse_data_the_process_cannot_use(inst, task: Task) -> None:
@@ -216,9 +231,8 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
     casetypes.validate(form, data, what="data")
     case = task.case
     try:
-        requester = definitions.case_type(case.type).requester_of(case.data)
         check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
-                         prior_approvers=_prior_approvers(task), requested_by=requester)
+                         **_four_eyes(task, case))
     except PolicyViolation as exc:
         with atomic():
             audit.record("policy.denied", actor=who.name, case_id=case.id,

@@ -35,17 +35,13 @@ import peewee
 
 from . import audit
 from .audit import Event
-from .errors import Conflict, Forbidden, IdempotencyMismatch, NotFound, ValidationFailed
+from .errors import Conflict, Forbidden, IdempotencyMismatch, NoWaitingInstance, ValidationFailed
 from .policy import Identity
 from .store import (Case, Instance, Message, MessageSubscription, atomic, to_jsonable, utcnow)
 
 log = logging.getLogger(__name__)
 
 MAX_CORRELATION_KEYS = 6
-
-
-class NoWaitingInstance(NotFound):
-    type, title = "no-waiting-instance", "No instance waits for this message"
 
 
 # -- the projection ------------------------------------------------------------------------

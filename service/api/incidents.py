@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from .. import incidents
 from ..store import utcnow
 from .auth import current
+from .limits import MAX_ID
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents",
                 description="Incidents: a connector or process step that failed after its "
@@ -17,7 +18,7 @@ blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents",
 class IncidentQuery(Schema):
     status = fields.String(load_default="open",
                            validate=validate.OneOf(["open", "resolved", "all"]))
-    case_id = fields.Integer()
+    case_id = fields.Integer(validate=validate.Range(1, MAX_ID))
     cursor = fields.String()
     limit = fields.Integer(validate=validate.Range(1, 200))
 

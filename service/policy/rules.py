@@ -36,19 +36,23 @@ def _amount(value) -> Decimal | None:
 
 
 def check_completion(who: Identity, *, submitted_by: str, properties: dict,
-                     prior_approvers: list[str], requested_by: str | None = None) -> None:
+                     prior_approvers: list[str], requesters=()) -> None:
     """Raise ``PolicyViolation`` if ``who`` may not complete this task.
 
     ``properties`` are the task's evaluated extension properties: ``approval`` (truthy marks an
     approval task), ``action`` and ``amount`` (authority), ``approvals_required`` (distinct
     approvers needed). ``prior_approvers`` are users who already approved this case's action.
-    ``requested_by`` is the person the case data names as requester when a machine client
-    (a POS, the OMS) submitted on their behalf: they may not approve either.
+    ``requesters`` are the other people behind what is being approved: the requester the case
+    data names when a machine client (a POS, the OMS) submitted on their behalf, and whoever
+    did the case's work that led to the approval (chose the refund, counted the shelf).
     """
     is_approval = _truthy(properties.get("approval")) or bool(properties.get("action"))
-    if is_approval and who.name in (submitted_by, requested_by):
-        raise PolicyViolation("four-eyes: whoever submitted or requested the case cannot "
-                              "complete its approval", rule="four-eyes")
+    if is_approval and who.name == submitted_by:
+        raise PolicyViolation("four-eyes: whoever submitted the case cannot complete its "
+                              "approval", rule="four-eyes")
+    if is_approval and who.name in set(requesters):
+        raise PolicyViolation("four-eyes: whoever requested what is being approved, or did the "
+                              "work behind it, cannot complete its approval", rule="four-eyes")
     if is_approval and who.name in prior_approvers:
         raise PolicyViolation("four-eyes: a second approval must come from a different user",
                               rule="four-eyes")

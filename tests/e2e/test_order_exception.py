@@ -291,3 +291,15 @@ def test_data_the_process_cannot_use_is_refused_and_the_task_stays_open(people):
     assert Task.get_by_id(task["id"]).status == "open"
     assert Case.get_by_id(case["id"]).status == "open"
     complete(people["agent"], task["id"], {"resolution": "refund", "refund_amount": 20})
+
+
+def test_whoever_chose_the_refund_cannot_approve_it(people, users):
+    handler = users.make("handler", ["customer_service", "cs_supervisor"], {"refund": 500})
+    case = submit(people["oms"], MANUAL)
+    task = case["tasks"][0]
+    complete(handler, task["id"], {"resolution": "refund", "refund_amount": 250})
+    approval = approval_task(people["sup"], case["id"])
+    body = complete(handler, approval["id"], {"approved": True}, status=403)
+    assert body["rule"] == "four-eyes" and "work behind it" in body["detail"]
+    assert complete(people["sup"], approval["id"], {"approved": True})["case_status"] == \
+        "completed"

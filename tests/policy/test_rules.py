@@ -15,9 +15,9 @@ def test_submitter_can_never_complete_its_approval():
 
 def test_requester_named_in_the_case_can_never_complete_its_approval():
     with pytest.raises(PolicyViolation):
-        check_completion(ANA, submitted_by="pos", requested_by="ana", properties=APPROVAL,
+        check_completion(ANA, submitted_by="pos", requesters=["ana"], properties=APPROVAL,
                          prior_approvers=[])
-    check_completion(ANA, submitted_by="pos", requested_by="bob", properties=APPROVAL,
+    check_completion(ANA, submitted_by="pos", requesters=["bob"], properties=APPROVAL,
                      prior_approvers=[])
 
 
