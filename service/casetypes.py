@@ -73,13 +73,18 @@ def _remote_ref(schema) -> str | None:
     return None
 
 
-def parse_case_type(filename: str, source: bytes) -> CaseType:
+def load_json(filename: str, source: bytes):
+    """Parse an analyst's JSON file strictly: no NaN or Infinity, no pathological nesting."""
     try:
-        doc = json.loads(source, parse_constant=_no_constants)
+        return json.loads(source, parse_constant=_no_constants)
     except RecursionError as exc:
         raise DefinitionInvalid(f"{filename}: nested too deeply", file=filename) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DefinitionInvalid(f"{filename}: not valid JSON: {exc}", file=filename) from exc
+
+
+def parse_case_type(filename: str, source: bytes) -> CaseType:
+    doc = load_json(filename, source)
     if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
         raise DefinitionInvalid(f"{filename}: a case type needs a string 'type'", file=filename,
                                 element="type")

@@ -8,14 +8,14 @@ a called process, a connector) must resolve within the deploy or among what is d
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import audit, definitions
-from .casetypes import CASE_TYPE_SUFFIX, parse_case_type
+from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 from .connectors import registry as connector_registry
 from .errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
+from .signals import validate_ruleset
 from .store import Definition, Deployment, atomic
 
 RULES_SUFFIX = ".json"
@@ -74,22 +74,9 @@ def _parse_dmn(filename: str, data: bytes, max_bytes: int) -> Parsed:
                   filename, data.decode("utf-8"), {"decisions": decisions})
 
 
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _parse_rules(filename: str, data: bytes) -> Parsed:
-    try:
-        doc = json.loads(data, parse_constant=_no_constants)
-    except RecursionError as exc:
-        raise DefinitionInvalid(f"{filename}: nested too deeply", file=filename) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DefinitionInvalid(f"{filename}: not valid JSON: {exc}", file=filename) from exc
-    try:
-        from .signals import validate_ruleset
-    except ImportError:  # the rules layer validates its own content; without it, store as is
-        validate_ruleset = None
-    meta = validate_ruleset(filename, doc) if validate_ruleset else {}
+    doc = load_json(filename, data)
+    meta = validate_ruleset(filename, doc)
     key = doc.get("name") if isinstance(doc, dict) and isinstance(doc.get("name"), str) else None
     return Parsed("rules", key or Path(filename).stem, key, filename, data.decode("utf-8"),
                   meta or {})

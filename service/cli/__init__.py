@@ -1,7 +1,7 @@
 """The one command line: ``python server.py COMMAND``.
 
 Each command is a thin wrapper over a function the API also uses. Command groups live in their
-own modules and register here; a module that is not there yet is skipped.
+own modules (each exports ``COMMANDS``) and register here.
 """
 from __future__ import annotations
 
@@ -18,13 +18,7 @@ class OmniflowCLI(click.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in COMMAND_MODULES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
-            for command in getattr(module, "COMMANDS", []):
+            for command in importlib.import_module(name).COMMANDS:
                 self.add_command(command)
 
     def parse_args(self, ctx, args):
