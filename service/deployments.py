@@ -58,7 +58,8 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
                           {"called_processes": sorted(definition.called_processes),
                            "decision_refs": sorted(definition.decision_refs),
                            "connectors": sorted(definition.connectors),
-                           "messages": sorted(getattr(definition, "message_names", ()) or ())}))
+                           "messages": sorted(definition.message_names),
+                           "message_starts": sorted(definition.message_starts)}))
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Iterable, Mapping
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -52,6 +53,7 @@ class ProcessDefinition:
     decision_refs: tuple[str, ...]
     connectors: tuple[str, ...]
     message_names: tuple[str, ...]
+    message_starts: tuple[str, ...] = ()    # messages whose arrival starts a new instance
 
 
 def _invalid(detail: str, file: str, element: str | None = None, line: int | None = None) -> DefinitionInvalid:
@@ -117,7 +119,7 @@ def _specs_of(parser: OmniflowParser, key: str) -> list:
 
 def _describe(parser: OmniflowParser, key: str, name: str, file: str, xml: bytes,
               embedded: set[str]) -> ProcessDefinition:
-    called, decisions, connectors, messages = set(), set(), set(), set()
+    called, decisions, connectors, messages, starts = set(), set(), set(), set(), set()
     seen = set()
     for spec in _specs_of(parser, key):
         if spec.name in seen or (spec.name != key and spec.name not in embedded):
@@ -134,11 +136,15 @@ def _describe(parser: OmniflowParser, key: str, name: str, file: str, xml: bytes
             if isinstance(task_spec, (CatchingEvent, ThrowingEvent)) and definition is not None:
                 definitions = definition.event_definitions if isinstance(
                     definition, MultipleEventDefinition) else [definition]
-                messages.update(d.name for d in definitions if isinstance(d, CorrelatedMessage))
+                names = {d.name for d in definitions if isinstance(d, CorrelatedMessage)}
+                messages.update(names)
+                if spec.name == key and isinstance(task_spec, StartEvent):
+                    starts.update(names)
     return ProcessDefinition(
         key=key, name=name, file=file, xml=xml,
         called_processes=tuple(sorted(called)), decision_refs=tuple(sorted(decisions)),
         connectors=tuple(sorted(connectors)), message_names=tuple(sorted(messages)),
+        message_starts=tuple(sorted(starts)),
     )
 
 
