@@ -1,10 +1,12 @@
 """Signals and detection rules: intake, analysts' rulesets on durable-rules, the consumer.
 
     envelope   validate POSTed signals (marshmallow), naming index and field
+    checks     the compiled fast path of that validation, equal to marshmallow where it answers
     intake     store a batch in one transaction, idempotent by signal id, in arrival order
     ruleset    our schema for ``rules/*.json`` (durable-rules JSON plus case actions)
     matcher    the durable-rules adapter and the engine traps it handles
-    partition  one partition's facts and windows, deterministic from the signal log
+    prefilter  literal tests of rule conditions: facts no rule can use, clocks no rule needs
+    partition  one partition's facts, windows and caps, deterministic from the signal log
     consumer   leases, batches, outcomes, case opening; ``run_pending`` for the worker loop
 
 This package never imports Flask; ``service/api/signals.py`` is its HTTP edge.

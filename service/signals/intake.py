@@ -42,8 +42,9 @@ def store(envelopes: list[Envelope]) -> Receipt:
             chunk = ids[start:start + _CHUNK]
             seen.update(r[0] for r in Signal.select(Signal.id).where(Signal.id.in_(chunk)).tuples())
         last = Signal.select(Signal.seq).order_by(Signal.seq.desc()).limit(1).scalar() or 0
-        now = utcnow()
-        rows, accepted, duplicates = [], [], []
+        now = _received.db_value(utcnow())
+        rows, accepted, duplicates, partitions = [], [], [], set()
+        at_value, data_value = _at.db_value, _data.db_value
         for env in envelopes:
             if env.id in seen:
                 duplicates.append(env.id)
@@ -51,36 +52,34 @@ def store(envelopes: list[Envelope]) -> Receipt:
             seen.add(env.id)
             last += 1
             accepted.append(env.id)
-            rows.append({"id": env.id, "type": env.type, "at": env.at, "data": env.data,
-                         "partition": env.partition, "seq": last, "received_at": now,
-                         "status": "pending"})
+            partitions.add(env.partition)
+            rows.append((env.id, env.type, at_value(env.at), data_value(env.data), env.partition,
+                         last, now, "pending"))
         if rows:
             _insert(rows)
-            partitions = sorted({r["partition"] for r in rows})
             # A lease row per partition, free to take, tells consumers where work may be.
             Lease.insert_many([{"partition": p, "owner": "", "expires_at": _EPOCH, "position": 0}
-                               for p in partitions]).on_conflict_ignore().execute()
+                               for p in sorted(partitions)]).on_conflict_ignore().execute()
     return Receipt(tuple(accepted), tuple(duplicates))
 
 
 _COLUMNS = ("id", "type", "at", "data", "partition", "seq", "received_at", "status")
+_at, _data, _received = (Signal._meta.columns[c] for c in ("at", "data", "received_at"))
 
 
-def _insert(rows: list[dict]) -> None:
+def _insert(rows: list[tuple]) -> None:
     """One multi-row INSERT through the driver: peewee's query builder costs more than the write.
 
-    Values are converted by the table's own fields (``db_value``), so the stored form is exactly
-    what ``Signal.insert_many`` would have written.
+    Rows are tuples in :data:`_COLUMNS` order, converted by the table's own fields
+    (``db_value``), so the stored form is exactly what ``Signal.insert_many`` would have written.
     """
-    fields = [Signal._meta.columns[c] for c in _COLUMNS]
-    values = [tuple(f.db_value(r[c]) for f, c in zip(fields, _COLUMNS)) for r in rows]
     table = Signal._meta.table_name
     cols = ", ".join(f'"{c}"' for c in _COLUMNS)
     cursor = database.cursor()
     if is_postgres():
         from psycopg2.extras import execute_values
-        execute_values(cursor, f'INSERT INTO "{table}" ({cols}) VALUES %s', values,
+        execute_values(cursor, f'INSERT INTO "{table}" ({cols}) VALUES %s', rows,
                        page_size=1000)
     else:
         marks = ", ".join("?" * len(_COLUMNS))
-        cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', values)
+        cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)

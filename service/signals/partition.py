@@ -4,7 +4,16 @@ Nothing here touches the database: given the same signals in the same order, a p
 in the same state and asks for the same cases, which is what makes a replay from the signal log
 rebuild it exactly (restart safety). Time is the signals' own: the partition's clock (its
 *watermark*) is the newest signal time seen, and a fact is retracted once its ``keep_seconds``
-have passed on that clock. No engine timers are used, and memory stays bounded by the windows.
+have passed on that clock. No engine timers are used.
+
+Memory is bounded by the windows and by ``max_per_key`` (see :mod:`.ruleset`): the engine holds
+about 8 KB per live fact, so a 90-day window over a busy source needs the cap. Three shortcuts
+keep durable-rules calls (about 20 µs each) to the ones that can change a match, and the tests
+in ``tests/signals/test_partition.py`` compare them with the plain path:
+
+- a fact no alias of the ruleset could use (:class:`~.prefilter.Relevance`) is not sent;
+- a key's clock fact stays out of the engine until a rule could use it (see ``_tick``);
+- a fact's JSON is kept to retract it.
 """
 from __future__ import annotations
 
@@ -13,8 +22,9 @@ import hashlib
 import heapq
 from dataclasses import dataclass, field
 
-from .envelope import DECLARED_FIELDS, DERIVED, TIME_FIELDS
-from .matcher import Match, Matcher, RulesEngineError, bucket
+from .envelope import DECLARED_FIELDS, DERIVED, NESTED_FIELDS, TIME_FIELDS
+from .matcher import Match, Matcher, RulesEngineError, bucket, encode
+from .prefilter import ClockNeed, Relevance
 from .ruleset import RulesetSpec
 
 MAX_CHAIN = 1000          # actions triggered by one signal (an assert/retract loop is a bug)
@@ -69,91 +79,186 @@ def dedup_ref(case_type: str, values: list) -> str:
 
 
 class _RulesetState:
+    """One ruleset's live facts in one partition, and what the engine holds of them.
+
+    Invariants: ``facts`` is exactly what the engine stores; every live fact and every clock
+    has one entry in ``expires`` (and at least one in the ``expiry`` heap, which is compacted
+    when replaced facts leave too many stale entries behind); per key and input type at most
+    ``max_per_key`` signal facts are live.
+    """
+
     def __init__(self, spec: RulesetSpec, partition: str):
         self.spec = spec
         self.partition = partition
         self.matcher = Matcher(spec, partition)
-        self.facts: dict[str, dict] = {}          # id -> fact as asserted
-        self.expiry: list = []                     # heap of (expires_at, id)
+        self.rules = {r.name: r for r in spec.rules}
+        self.relevance = Relevance(spec)
+        need = ClockNeed(spec)
+        self.need = need if spec.clock and need.usable else None
+        self.facts: dict[str, dict] = {}          # id -> fact as asserted (held by the engine)
+        self.texts: dict[str, str] = {}           # id -> its JSON, to retract it
+        self.expires: dict[str, float] = {}        # id -> signal time it leaves (facts, clocks)
+        self.expiry: list = []                     # heap of (expires_at, id), may hold stale ids
         self.latest: dict[tuple, str] = {}         # (type, key, latest_by values) -> id
-        self.clocks: dict[str, str] = {}           # key -> id of its clock fact
         self.slot_of: dict[str, tuple] = {}        # id -> its latest_by slot
+        self.per_key: dict[tuple, dict] = {}       # (type, key) -> ids in arrival order
+        self.clock: dict[str, dict] = {}           # key -> its current clock fact
+        self.clock_key: dict[str, str] = {}        # clock id -> key
+        self.clocks: dict[str, str] = {}           # key -> clock id the engine holds
+        self.counts: dict[str, dict] = {}          # key -> {tracked test: live facts}
+        self.marks: dict[str, tuple] = {}          # id -> tracked tests it satisfies
         self.pending: list[Match] = []
+        self.caps = {t: i.max_per_key for t, i in spec.inputs.items()}
+        self.nested = {t: tuple(n for n in NESTED_FIELDS[t] if n != i.each)
+                       for t, i in spec.inputs.items()}
+
+    # engine calls -----------------------------------------------------------------------------
 
     def _assert(self, fact: dict, keep: float) -> None:
+        key = fact["k"]
+        marks = ()
+        if self.need is not None:
+            marks = self.need.marks(fact)
+            if (marks and key in self.clock and key not in self.clocks
+                    and self.need.needed(self.counts.get(key), marks)):
+                self._materialize(key)
+        text = encode(fact)
+        stored, matches = self.matcher.assert_fact(fact, text)
+        self.pending.extend(matches)
+        if not stored:
+            return
+        fid = fact["id"]
+        self.facts[fid] = fact
+        self.texts[fid] = text
+        self._expire_at(fid, fact["at"] + keep)
+        if marks:
+            self.marks[fid] = marks
+            counts = self.counts.setdefault(key, {})
+            for i in marks:
+                counts[i] = counts.get(i, 0) + 1
+        cap = self.caps.get(fact["type"])
+        if cap is not None:
+            live = self.per_key.setdefault((fact["type"], key), {})
+            live[fid] = None
+            if len(live) > cap:
+                self._retract(next(iter(live)))      # the oldest of the key goes first
+
+    def _retract(self, fact_id: str) -> None:
+        if fact_id in self.clock_key:
+            self._drop_clock(fact_id)
+            return
+        fact = self.facts.pop(fact_id, None)
+        if fact is None:
+            return
+        text = self.texts.pop(fact_id, None)
+        self.expires.pop(fact_id, None)
+        key = fact["k"]
+        slot = self.slot_of.pop(fact_id, None)
+        if slot is not None and self.latest.get(slot) == fact_id:
+            del self.latest[slot]
+        marks = self.marks.pop(fact_id, None)
+        if marks:
+            counts = self.counts[key]
+            for i in marks:
+                counts[i] -= 1
+                if not counts[i]:
+                    del counts[i]
+            if not counts:
+                del self.counts[key]
+        live = self.per_key.get((fact["type"], key))
+        if live is not None:
+            live.pop(fact_id, None)
+            if not live:
+                del self.per_key[(fact["type"], key)]
+        self.pending.extend(self.matcher.retract_fact(fact, text))
+
+    def _expire_at(self, fact_id: str, when: float) -> None:
+        self.expires[fact_id] = when
+        heapq.heappush(self.expiry, (when, fact_id))
+        if len(self.expiry) > 2 * len(self.expires) + 1024:
+            # Replaced facts and clocks leave their entries behind; without this the heap
+            # would grow with every snapshot for the length of the longest window.
+            self.expiry = [(t, i) for i, t in self.expires.items()]
+            heapq.heapify(self.expiry)
+
+    # clocks -----------------------------------------------------------------------------------
+
+    def _tick(self, key: str, rec: SignalRecord) -> None:
+        """Advance the key's clock; the engine holds it only while a rule could use it.
+
+        Most keys never have every other fact a clock rule needs (channel mismatch: a
+        ``mismatch_since``), and a clock costs a retract and an assert per signal. Keeping it
+        out of the engine until then changes no match: it cannot complete a rule before, and no
+        ``$not`` alias can see it (:class:`~.prefilter.ClockNeed` refuses such rulesets).
+        """
+        previous = self.clock.get(key)
+        at = rec.at if previous is None else max(rec.at, previous["at"])
+        if previous is not None:
+            self._drop_clock(previous["id"])
+        fact = {"id": f"clock:{rec.seq}:{key}", "sid": bucket(key), "k": key, "type": "clock",
+                "seq": rec.seq, "at": at}
+        self.clock[key] = fact
+        self.clock_key[fact["id"]] = key
+        self._expire_at(fact["id"], at + self.spec.window_seconds)
+        if self.need is None or self.need.needed(self.counts.get(key)):
+            self._materialize(key)
+
+    def _materialize(self, key: str) -> None:
+        fact = self.clock[key]
         stored, matches = self.matcher.assert_fact(fact)
         self.pending.extend(matches)
         if stored:
             self.facts[fact["id"]] = fact
-            heapq.heappush(self.expiry, (fact["at"] + keep, fact["id"]))
+            self.clocks[key] = fact["id"]
 
-    def _retract(self, fact_id: str) -> None:
-        fact = self.facts.pop(fact_id, None)
-        if fact is None:
-            return
-        slot = self.slot_of.pop(fact_id, None)
-        if slot is not None and self.latest.get(slot) == fact_id:
-            del self.latest[slot]
-        if self.clocks.get(fact["k"]) == fact_id:
-            del self.clocks[fact["k"]]
-        self.pending.extend(self.matcher.retract_fact(fact))
+    def _drop_clock(self, fact_id: str) -> None:
+        key = self.clock_key.pop(fact_id)
+        self.expires.pop(fact_id, None)
+        if self.clock.get(key, {}).get("id") == fact_id:
+            del self.clock[key]
+        if self.clocks.get(key) == fact_id:
+            del self.clocks[key]
+            fact = self.facts.pop(fact_id)
+            self.pending.extend(self.matcher.retract_fact(fact))
 
-    def feed(self, rec: SignalRecord, out: Applied, replaying: bool) -> None:
+    # signals ----------------------------------------------------------------------------------
+
+    def feed(self, rec: SignalRecord, base: dict, out: Applied) -> None:
+        """Assert the signal's fact(s) for this ruleset; ``base`` is its declared fields in
+        engine form (shared by the rulesets of the partition, so copied before changing)."""
         spec = self.spec
-        inp = spec.inputs.get(rec.type)
-        if inp is None:
-            return
-        base = {}
-        times = TIME_FIELDS[rec.type]
-        derived = DERIVED.get(rec.type, {})
-        for name in DECLARED_FIELDS[rec.type]:
-            if name in derived:
-                continue
-            value = rec.data.get(name)
-            if name in times and value is not None:
-                value = epoch(value)
-            if name == "region" and value is None:
-                value = self.partition        # a signal without region is in "default"
-            if value is None or isinstance(value, (dict, list)) and name != inp.each:
-                continue
-            base[name] = value
-        for name, compute in derived.items():
-            value = compute(base)
-            if value is not None:
-                base[name] = value
-        items = [(None, base)]
+        inp = spec.inputs[rec.type]
         if inp.each:
+            base = dict(base)
             values = base.pop(inp.each, None) or []
-            items = [(i, {**base, inp.as_field: v}) for i, v in enumerate(values)]
-        for index, fields in items:
-            if any(fields.get(k) is None for k in spec.key):
+            items = [(f"{rec.id}#{i}", {**base, inp.as_field: v}) for i, v in enumerate(values)]
+        else:
+            items = [(rec.id, dict(base))]
+        nested = self.nested[rec.type]
+        for fact_id, fact in items:
+            for name in nested:
+                fact.pop(name, None)          # a rule cannot test a list or an object
+            values = [fact.get(k) for k in spec.key]
+            if None in values:
                 continue
-            key = "|".join(str(fields[k]) for k in spec.key)
-            fact = {**fields, "id": rec.id if index is None else f"{rec.id}#{index}",
-                    "sid": bucket(key), "k": key, "type": rec.type, "seq": rec.seq, "at": rec.at}
+            key = "|".join(map(str, values))
+            fact.update(id=fact_id, sid=bucket(key), k=key, type=rec.type, seq=rec.seq,
+                        at=rec.at)
             if inp.latest_by:
-                slot = (rec.type, key) + tuple(fields.get(f) for f in inp.latest_by)
+                slot = (rec.type, key) + tuple(fact.get(f) for f in inp.latest_by)
                 previous = self.latest.get(slot)
                 if previous is not None:
                     self._retract(previous)
-            self._assert(fact, inp.keep_seconds)
-            if inp.latest_by and fact["id"] in self.facts:
-                self.latest[slot] = fact["id"]
-                self.slot_of[fact["id"]] = slot
+            # A fact no alias could use would be "not handled" by the engine: skip the call.
+            if self.relevance.could_use(fact):
+                self._assert(fact, inp.keep_seconds)
+                if inp.latest_by and fact_id in self.facts:
+                    self.latest[slot] = fact_id
+                    self.slot_of[fact_id] = slot
             if spec.clock:
                 self._tick(key, rec)
-        self._drain(rec, out)
-
-    def _tick(self, key: str, rec: SignalRecord) -> None:
-        previous = self.clocks.get(key)
-        at = rec.at
-        if previous is not None and previous in self.facts:
-            at = max(at, self.facts[previous]["at"])
-            self._retract(previous)
-        fact = {"id": f"clock:{rec.seq}:{key}", "sid": bucket(key), "k": key, "type": "clock",
-                "seq": rec.seq, "at": at}
-        self.clocks[key] = fact["id"]
-        self._assert(fact, self.spec.window_seconds)
+        if self.pending:
+            self._drain(rec, out)
 
     def _drain(self, rec: SignalRecord, out: Applied) -> None:
         steps = 0
@@ -164,7 +269,7 @@ class _RulesetState:
                 self.pending.clear()
                 raise RulesEngineError(f"ruleset {self.spec.name!r}: more than {MAX_CHAIN} "
                                        "actions for one signal (an assert/retract loop?)")
-            rule = next(r for r in self.spec.rules if r.name == match.rule)
+            rule = self.rules[match.rule]
             out.matched.append(f"{self.spec.name}.{rule.name}")
             for n, action in enumerate(rule.actions):
                 self._act(action, rule, match, rec, n, out)
@@ -191,13 +296,47 @@ class _RulesetState:
             self._retract(match.facts[action.alias]["id"])
 
     def evict(self, watermark: float, rec: SignalRecord, out: Applied) -> None:
-        while self.expiry and self.expiry[0][0] < watermark:
-            _, fact_id = heapq.heappop(self.expiry)
-            self._retract(fact_id)      # a no-op when it was replaced or reset earlier
-        self._drain(rec, out)
+        expiry = self.expiry
+        if expiry and expiry[0][0] < watermark:
+            while expiry and expiry[0][0] < watermark:
+                when, fact_id = heapq.heappop(expiry)
+                if self.expires.get(fact_id) == when:
+                    self._retract(fact_id)      # else replaced, reset or capped earlier
+            self._drain(rec, out)
+
+    @property
+    def live(self) -> int:
+        return len(self.facts)
 
     def close(self) -> None:
         self.matcher.close()
+
+
+def _base(rec: SignalRecord, partition: str) -> dict:
+    """The signal's declared fields as the engine gets them: times in epoch seconds, derived
+    fields computed, nested values left out (a rule cannot test them), region defaulted."""
+    derived = DERIVED.get(rec.type, {})
+    times = TIME_FIELDS[rec.type]
+    data = rec.data
+    base = {}
+    for name in DECLARED_FIELDS[rec.type]:
+        if name in derived:
+            continue
+        value = data.get(name)
+        if value is None:
+            if name == "region":
+                base[name] = partition        # a signal without region is in "default"
+            continue
+        if name in times:
+            value = epoch(value)
+            if value is None:
+                continue
+        base[name] = value
+    for name, compute in derived.items():
+        value = compute(base)
+        if value is not None:
+            base[name] = value
+    return base
 
 
 def _value(expr, facts: dict):
@@ -235,15 +374,19 @@ class PartitionState:
 
     @property
     def live_facts(self) -> int:
-        return sum(len(r.facts) for r in self._rulesets)
+        return sum(r.live for r in self._rulesets)
 
     def apply(self, rec: SignalRecord, *, replaying: bool = False) -> Applied:
         out = Applied()
         if rec.at > self.watermark:
             self.watermark = rec.at
+        base = None
         for state in self._rulesets:
             try:
-                state.feed(rec, out, replaying)
+                if rec.type in state.spec.inputs:
+                    if base is None:
+                        base = _base(rec, self.partition)
+                    state.feed(rec, base, out)
                 state.evict(self.watermark, rec, out)
             except RulesEngineError as exc:
                 state.pending.clear()

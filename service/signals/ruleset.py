@@ -10,7 +10,7 @@ here first and an error names the rule and the field::
      "key": ["sku", "region"],          # facts are correlated per key (sku x region)
      "window_seconds": 3600,            # default time a fact is kept, by the signals' own clock
      "clock": false,                    # true: keep a {"type": "clock", "at": ...} fact per key
-     "inputs": {"return.received": {"keep_seconds": 3600},
+     "inputs": {"return.received": {"keep_seconds": 3600, "max_per_key": 16},
                 "promotion.scheduled": {"each": "skus", "as": "sku", "latest_by": ["promo_id"]}},
      "rules": {"surge": {"all": [{"a": {"type": "return.received"}}, {"b": {...}}],
                          "then": {"open": "return_surge_review", "data": {"sku": "a.sku"},
@@ -43,6 +43,8 @@ from ..errors import DefinitionInvalid
 from .envelope import DATA_SCHEMAS, DECLARED_FIELDS
 
 RESERVED = ("id", "sid", "k", "type", "seq", "at")
+#: Live facts of one input type per key, unless the input says otherwise (``max_per_key``).
+MAX_PER_KEY = 16
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq", "$eq")
 ARITHMETIC = ("$add", "$sub", "$mul", "$div")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -56,6 +58,7 @@ class Input:
     each: str | None = None
     as_field: str | None = None
     latest_by: tuple[str, ...] = ()
+    max_per_key: int = 16
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def _inputs(ck: _Checker, inputs, key, window) -> dict:
             ck.fail(f"unknown signal type (known: {', '.join(sorted(DATA_SCHEMAS))})", path=path)
         if not isinstance(opts, dict):
             ck.fail("options must be an object", path=path)
-        bad = set(opts) - {"keep_seconds", "each", "as", "latest_by"}
+        bad = set(opts) - {"keep_seconds", "each", "as", "latest_by", "max_per_key"}
         if bad:
             ck.fail(f"unknown option {sorted(bad)[0]!r}", path=path)
         keep = opts.get("keep_seconds", window)
@@ -181,7 +184,11 @@ def _inputs(ck: _Checker, inputs, key, window) -> dict:
         for k in key:
             if k not in declared:
                 ck.fail(f"key field {k!r} is not a field of {type_}", path=f"{path}")
-        out[type_] = Input(type_, float(keep), each, as_field, tuple(latest_by))
+        cap = opts.get("max_per_key", MAX_PER_KEY)
+        if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 100_000:
+            ck.fail("'max_per_key' must be an integer from 1 to 100000",
+                    path=f"{path}.max_per_key")
+        out[type_] = Input(type_, float(keep), each, as_field, tuple(latest_by), cap)
     return out
 
 

@@ -134,3 +134,15 @@ def test_a_partition_has_one_owner_until_its_lease_expires(rules_deployed, erp, 
     assert Lease.get_by_id("west").owner == "w2"
     _post(erp, [returned(3)])
     assert run_pending(config, owner="w1", now=later) == 0      # w1 lost it and knows
+
+
+def test_partitions_take_turns_when_the_limit_stops_a_run(rules_deployed, erp, config):
+    west = [returned(m / 10, sku=f"W{m % 30}") for m in range(30)]
+    east = [returned(m / 10, sku=f"E{m % 30}", region="east") for m in range(30)]
+    _post(erp, west + east)
+    assert run_pending(config, owner="w1", limit=20) == 20
+    assert run_pending(config, owner="w1", limit=20) == 20
+    pending = {p: Signal.select().where(Signal.partition == p, Signal.status == "pending").count()
+               for p in ("west", "east")}
+    assert pending == {"west": 10, "east": 10}       # neither waited for the other's backlog
+    assert run_pending(config, owner="w1") == 20

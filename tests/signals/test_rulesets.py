@@ -59,6 +59,8 @@ def test_ruleset_level_faults_name_the_field():
         (lambda d: d.update(inputs={"order.exception": {}}), "inputs.order.exception"),
         (lambda d: d.update(window_seconds=-1), "window_seconds"),
         (lambda d: d.update(colour="red"), "colour"),
+        (lambda d: d["inputs"]["return.received"].update(max_per_key=0),
+         "inputs.return.received.max_per_key"),
     ]:
         doc = _surge()
         change(doc)
