@@ -44,9 +44,17 @@ def _messages_and_incident_jobs(db):
         run(*steps)
 
 
+def _signal_partition_index(db):
+    """Version 3: the ``signal (partition, seq)`` index, so the rules consumer reads one
+    partition in arrival order from its position with a range read."""
+    from .tables import Signal
+    Signal.create_table(safe=True)        # creates the missing index only (IF NOT EXISTS)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
+    (3, "signal partition and arrival order index", _signal_partition_index),
 ]
 
 

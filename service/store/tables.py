@@ -240,6 +240,10 @@ class Signal(BaseModel):
     outcome = JSONField(null=True)
     case = pw.ForeignKeyField(Case, null=True, on_delete="SET NULL")
 
+    class Meta:
+        # The consumer reads a partition in arrival order from its position (migration 3).
+        indexes = ((("partition", "seq"), False),)
+
 
 class Lease(BaseModel):
     partition = pw.CharField(primary_key=True, max_length=120)
