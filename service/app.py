@@ -46,7 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.teardown_appcontext
     def _close(exc):
-        # SQLite connections are per thread and cheap to keep; PostgreSQL ones go back.
+        # SQLite connections are per thread and cheap to keep; PostgreSQL ones go back to the pool.
         if store.is_postgres() and not store.database.is_closed():
             store.database.close()
 

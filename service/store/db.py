@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from urllib.parse import unquote, urlparse
 
 import peewee
+from playhouse.pool import PooledPostgresqlDatabase
 
 database = peewee.DatabaseProxy()
 _lock = threading.Lock()
@@ -33,8 +34,11 @@ def open_database(url: str) -> peewee.Database:
         return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS,
                                      lock_type="IMMEDIATE", check_same_thread=False)
     if parsed.scheme in ("postgres", "postgresql"):
-        return peewee.PostgresqlDatabase(
-            unquote(parsed.path.lstrip("/")), user=unquote(parsed.username or "") or None,
+        # Pooled: a request returns its connection at teardown instead of closing it, so no
+        # request pays for a new PostgreSQL connection (a fork and authentication).
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")), max_connections=32, stale_timeout=300, timeout=30,
+            user=unquote(parsed.username or "") or None,
             password=unquote(parsed.password or "") or None, host=parsed.hostname,
             port=parsed.port)
     raise ValueError(f"unsupported DATABASE_URL scheme {parsed.scheme!r}")
@@ -44,8 +48,11 @@ def bind(url: str) -> peewee.Database:
     """Point the shared proxy at the database for ``url`` (closing any previous one)."""
     with _lock:
         previous = database.obj
-        if previous is not None and not previous.is_closed():
-            previous.close()
+        if previous is not None:
+            if not previous.is_closed():
+                previous.close()
+            if hasattr(previous, "close_all"):
+                previous.close_all()          # a pool keeps idle connections open otherwise
         db = open_database(url)
         database.initialize(db)
         return db
