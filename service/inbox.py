@@ -13,7 +13,7 @@ from . import audit, casetypes, definitions, instances, pagination
 from .audit import Event
 from .errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
 from .policy import Identity, can_see_task, can_work_task, check_completion, find_identity
-from .store import Case, Definition, Instance, Task, TaskCandidate, atomic, utcnow
+from .store import Case, Definition, Instance, Task, TaskCandidate, atomic, rows, utcnow
 from .views import task_view
 
 OPEN = ("open", "claimed")
@@ -30,14 +30,21 @@ def _visible(who: Identity, query):
         | (Task.assignee == who.name) | (Task.completed_by == who.name))
 
 
+# A task with its case, instance and definition (without the definition's large source).
+_TASK_WITH_CONTEXT = rows.Prepared(
+    lambda task_id: (Task.select(Task, Case, Instance, Definition.id, Definition.key,
+                                 Definition.version, Definition.sha256, Definition.file,
+                                 Definition.meta)
+                     .join(Case).switch(Task).join(Instance).join(Definition)
+                     .where(Task.id == task_id)), -1)
+
+
 def get(who: Identity, task_id: int) -> Task:
     """The task if ``who`` may see it (404 otherwise), with its case, instance and definition
     loaded in the same query."""
-    query = (Task.select(Task, Case, Instance, Definition.id, Definition.key, Definition.version,
-                         Definition.sha256, Definition.file, Definition.meta)
-             .join(Case).switch(Task).join(Instance).join(Definition))
-    task = _visible(who, query).where(Task.id == task_id).first()
-    if task is None:
+    task = _TASK_WITH_CONTEXT.first(task_id)
+    if task is None or not (can_see_task(who, task.candidate_groups, task.candidate_users,
+                                         task.assignee) or task.completed_by == who.name):
         raise NotFound(f"task {task_id} not found", task=task_id)
     return task
 

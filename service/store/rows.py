@@ -58,3 +58,34 @@ def insert_many(model, rows: list[dict]) -> None:
     params = [p for _, row in prepared for p in row]
     sql = _statement(model._meta.table_name, columns, len(rows), is_postgres(), False)
     database.execute_sql(sql, params)
+
+
+class Prepared:
+    """A select whose SQL text is built once and run with new parameters each time.
+
+    ``build(*placeholders)`` returns the peewee query; it is called once per database kind with
+    stand-in values, and the stand-ins are replaced by the real parameters, in the same order,
+    at each call. peewee turns the rows into models (joins included) as it would for the query
+    itself. For fixed-shape lookups on the hot path only: the parameters must be exactly the
+    query's parameters, in order.
+    """
+
+    def __init__(self, build, *placeholders):
+        self.build, self.placeholders = build, placeholders
+        self._compiled: dict = {}
+
+    def _query(self):
+        key = (is_postgres(), id(database.obj))
+        found = self._compiled.get(key)
+        if found is None:
+            query = self.build(*self.placeholders)
+            sql, params = query.sql()
+            if list(params) != list(self.placeholders):
+                raise ValueError("a prepared query's parameters must be its placeholders")
+            found = self._compiled[key] = (query, sql)
+        return found
+
+    def first(self, *params):
+        query, sql = self._query()
+        cursor = database.execute_sql(sql, list(params))
+        return next(iter(query._get_cursor_wrapper(cursor)), None)
