@@ -9,23 +9,11 @@ one more child process, so a new user needs no second command; on PostgreSQL run
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
+import subprocess
+import sys
 
 import click
-
-
-def _run_worker(config) -> None:
-    """Entry point of the background worker process started by ``serve`` on SQLite."""
-    import signal as signals
-
-    from .. import store
-    from ..worker import Worker
-    store.bind(config.database_url)
-    runner = Worker(config)
-    for sig in (signals.SIGINT, signals.SIGTERM):
-        signals.signal(sig, lambda *_: runner.stop())
-    runner.run_forever()
 
 
 def _http_server(config, host: str, port: int, workers: int, threads: int):
@@ -68,7 +56,7 @@ def serve(host, port, workers, threads, demo):
     from .. import store
     from ..app import create_app
     from ..bootstrap import deploy_shipped_content
-    from ..config import Config
+    from ..config import ROOT, Config
     config = Config.from_env()
     if demo and not config.is_sqlite:
         raise click.ClickException("--demo creates well-known users with printed tokens; it is "
@@ -88,19 +76,21 @@ def serve(host, port, workers, threads, demo):
 
     background = None
     if config.run_worker and config.is_sqlite:
-        # spawn, not fork: the child starts clean, with no copy of this process's connection.
-        background = multiprocessing.get_context("spawn").Process(
-            target=_run_worker, args=(config,), name="omniflow-worker", daemon=True)
-        background.start()
+        # `server.py worker` as a child process: it starts clean (no copy of this process's
+        # connection), and the HTTP processes gunicorn forks inherit nothing to clean up.
+        background = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "worker"])
     workers = workers or min(8, 2 * (os.cpu_count() or 1))
     click.echo(f"Omniflow listening on http://{host}:{port}  (API docs: /api/docs; "
                f"{workers} HTTP processes{', worker running' if background else ''})")
+    master = os.getpid()
     try:
         _http_server(config, host, port, workers, threads).run()
     finally:
-        if background is not None:
+        # gunicorn's forked HTTP processes unwind through here too; only the master owns the
+        # background worker.
+        if background is not None and os.getpid() == master:
             background.terminate()
-            background.join(10)
+            background.wait(10)
 
 
 COMMANDS = [serve]
