@@ -2,8 +2,9 @@
 
 HTTP runs under gunicorn with several worker processes, each with its own database connection:
 one Python process is held to one core by the GIL, and a case intake is CPU work (engine,
-scoring, decisions). Two single-threaded processes per core measured best here (about 220
-intakes/s on two cores against 140 for two processes of four threads). On SQLite the background worker (timers, retries, outbox, signals) runs as
+scoring, decisions). Single-threaded processes measured best here: on SQLite one per core
+(about 230 intakes/s on two cores, against 210 with four processes and 140 with two processes
+of four threads), on PostgreSQL two per core. On SQLite the background worker (timers, retries, outbox, signals) runs as
 one more child process, so a new user needs no second command; on PostgreSQL run
 ``python server.py worker`` processes beside it.
 """
@@ -43,7 +44,8 @@ def _http_server(config, host: str, port: int, workers: int, threads: int):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=None, type=int,
-              help="HTTP worker processes (default: two per CPU, at most 8).")
+              help="HTTP worker processes (default: one per CPU on SQLite, two per CPU on "
+                   "PostgreSQL, at most 8).")
 @click.option("--threads", default=1, show_default=True, type=int,
               help="Threads per HTTP worker process (1: one request at a time per process).")
 @click.option("--demo", is_flag=True,
@@ -79,7 +81,9 @@ def serve(host, port, workers, threads, demo):
         # `server.py worker` as a child process: it starts clean (no copy of this process's
         # connection), and the HTTP processes gunicorn forks inherit nothing to clean up.
         background = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "worker"])
-    workers = workers or min(8, 2 * (os.cpu_count() or 1))
+    # SQLite has one writer: past one process per core they mostly wait for each other.
+    per_cpu = 1 if config.is_sqlite else 2
+    workers = workers or min(8, per_cpu * (os.cpu_count() or 1))
     click.echo(f"Omniflow listening on http://{host}:{port}  (API docs: /api/docs; "
                f"{workers} HTTP processes{', worker running' if background else ''})")
     master = os.getpid()
