@@ -82,6 +82,7 @@ for _name, _system, _desc in [
     ("supplier.send_message", "supplier", "Send a message to a supplier through the portal"),
     ("notify.customer", "notify", "Notify a customer"),
     ("notify.team", "notify", "Notify an internal team"),
+    ("message.send", "messages", "A BPMN message a process throws to another system"),
 ]:
     registry.register(Connector(_name, _system, _desc))
 

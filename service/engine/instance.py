@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -335,7 +336,29 @@ class Instance:
                 self._fail(f"task tree depth {depth} exceeds the engine limit of {DEPTH_LIMIT}",
                            limit="depth")
         self._guarded(lambda: self.engine.recorder.scan(self.workflow, self._on_ready))
+        if self._status in ("waiting", "completed"):     # an end event may throw the message
+            self._send_thrown_messages()
         self.workflow.bpmn_events = []
+
+    def _send_thrown_messages(self) -> None:
+        """Messages thrown that no catch in this instance took go out as connector calls.
+
+        ``message.send`` is an outbox connector in the service, so a throw (intermediate or end
+        event, send task) reaches the other system exactly once, after the state that threw it
+        is committed. Other uncaught events (signals, escalations) have no receiver outside.
+        """
+        for event in self.workflow.get_events():
+            definition = event.event_definition
+            if not isinstance(definition, MessageEventDefinition):
+                continue
+            if self.engine.connectors is None:
+                self._fail(f"message {definition.name!r} was thrown, but no connector port is "
+                           "configured to send it")
+                return
+            self.engine.connectors.call(
+                "message.send", {"name": definition.name, "payload": event.payload,
+                                 "correlation": dict(event.correlations or {})},
+                idempotency_key=f"{self.id}:message:{uuid.uuid4()}")
 
     def _run_steps(self) -> None:
         workflow = self.workflow

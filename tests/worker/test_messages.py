@@ -130,3 +130,20 @@ def test_a_message_start_event_starts_a_case(deploy_fixture, users):
     again = send(portal, "asn_received", "asn-1", {"po_id": "PO-4"}, {"lines": 3})
     assert again.status_code == 200 and again.get_json()["case_id"] == body["case_id"]
     assert Case.select().count() == 1
+
+
+def test_messages_a_process_throws_go_to_the_outbox_once(deploy_fixture, users):
+    from service.store import Job
+    deploy_fixture("po_confirmation.bpmn")
+    erp = users.make("erp-client", ["erp"], client=True)
+    planner = users.make("planner", ["replenishment_planner"])
+    case = erp.post("/api/v1/cases", json={"type": "po_confirmation",
+                                           "data": {"po_id": "PO-7"}}).get_json()
+    sent = [j.payload for j in Job.select().where(Job.kind == "outbox")]
+    assert [(p["connector"], p["params"]["name"]) for p in sent] == \
+        [("message.send", "po_acknowledged")]
+    done = planner.post(f"/api/v1/tasks/{case['tasks'][0]['id']}/complete", json={"data": {}})
+    assert done.get_json()["case_status"] == "completed"
+    sent = [j.payload for j in Job.select().where(Job.kind == "outbox").order_by(Job.id)]
+    assert [p["params"]["name"] for p in sent] == ["po_acknowledged", "po_closed"]
+    assert len({p["idempotency_key"] for p in sent}) == 2
