@@ -5,10 +5,11 @@ result to a silently coerced one.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..semantics import kind
 from . import FeelError
 
 
@@ -27,7 +28,7 @@ def number(value: Any, what: str = "argument") -> Decimal:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Decimal(str(value))
-    raise FeelError(f"{what} must be a number, not {_describe(value)}")
+    raise FeelError(f"{what} must be a number, not {kind(value)}")
 
 
 def integer(value: Any, what: str = "argument") -> int:
@@ -43,13 +44,13 @@ def string(value: Any, what: str = "argument") -> str:
     value = _single(value)
     if isinstance(value, str):
         return value
-    raise FeelError(f"{what} must be a string, not {_describe(value)}")
+    raise FeelError(f"{what} must be a string, not {kind(value)}")
 
 
 def boolean(value: Any, what: str = "argument") -> bool:
     if isinstance(value, bool):
         return value
-    raise FeelError(f"{what} must be a boolean, not {_describe(value)}")
+    raise FeelError(f"{what} must be a boolean, not {kind(value)}")
 
 
 def list_of(value: Any, what: str = "argument") -> list:
@@ -58,13 +59,13 @@ def list_of(value: Any, what: str = "argument") -> list:
         return value
     if value is not None:
         return [value]
-    raise FeelError(f"{what} must be a list, not {_describe(value)}")
+    raise FeelError(f"{what} must be a list, not {kind(value)}")
 
 
 def date_value(value: Any, what: str = "argument") -> date:
     if isinstance(value, date):
         return value
-    raise FeelError(f"{what} must be a date, not {_describe(value)}")
+    raise FeelError(f"{what} must be a date, not {kind(value)}")
 
 
 def items(args: tuple, what: str = "list") -> list:
@@ -78,17 +79,3 @@ def items(args: tuple, what: str = "list") -> list:
     if not args:
         raise FeelError(f"{what} is empty")
     return list(args)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, datetime):
-        return "date and time"
-    if isinstance(value, date):
-        return "date"
-    if isinstance(value, time):
-        return "time"
-    return type(value).__name__
