@@ -10,7 +10,7 @@ import json
 
 import peewee
 
-from . import audit, casetypes, definitions, instances, pagination, risk
+from . import casetypes, definitions, instances, pagination, risk
 from .audit import Event
 from .errors import Forbidden, IdempotencyMismatch, NotFound, ValidationFailed
 from .policy import Identity

@@ -17,7 +17,7 @@ from .audit import Event
 from .connectors import registry as connector_registry
 from .decision_port import DecisionPort
 from .engine.ports import DecisionOutcome
-from .errors import EngineFailure, StaleInstance
+from .errors import StaleInstance
 from .store import (Case, DecisionRecord, Definition, Instance, Job, Task,
                     TaskCandidate, joined, rows, to_jsonable, utcnow)
 
@@ -231,7 +231,3 @@ def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: li
     if candidates:
         rows.insert_many(TaskCandidate, candidates)
     return created
-
-
-def translate_engine_error(exc: Exception) -> EngineFailure:
-    return EngineFailure(f"the process engine failed: {exc}")
