@@ -11,7 +11,7 @@ from service import inbox
 from service.config import ROOT
 from service.engine.ports import FixedClock
 from service.policy import find_identity
-from service.store import AuditEvent, Case, Instance, Task
+from service.store import Case, Instance, Task
 from service.worker import Worker
 
 MANUAL = {"order_id": "B-2", "reason": "customer_complaint", "channel": "phone", "value": 900,
