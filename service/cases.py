@@ -5,48 +5,22 @@ decision records and the audit events commit together or not at all.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-
 import peewee
 
-from . import casetypes, definitions, instances, pagination, risk
+from . import casetypes, definitions, idempotency, instances, pagination, risk
 from .audit import Event
-from .errors import Forbidden, IdempotencyMismatch, NotFound, ValidationFailed
+from .errors import Forbidden, NotFound, ValidationFailed
 from .policy import Identity
-from .store import (AuditEvent, Case, DecisionRecord, Definition, Idempotency, Task,
-                    TaskCandidate, atomic, rows, to_jsonable, utcnow)
+from .store import (AuditEvent, Case, DecisionRecord, Definition, Task, TaskCandidate, atomic,
+                    rows, utcnow)
 from .views import case_view
-
-MAX_EXTERNAL_REF = 200
-
-
-def _request_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def replay(who: Identity, scope: str, key: str | None, body: dict):
-    """The stored answer for a repeated Idempotency-Key, or ``None`` for a new key."""
-    if not key:
-        return None
-    row = Idempotency.get_or_none(Idempotency.owner == who.name, Idempotency.scope == scope,
-                                  Idempotency.key == key)
-    if row is None:
-        return None
-    if row.request_hash != _request_hash(body):
-        raise IdempotencyMismatch("this Idempotency-Key was used with a different request body",
-                                  key=key)
-    return row.status_code, row.response
-
 
 def submit(who: Identity, body: dict, *, idempotency_key: str | None = None, config) -> tuple[int, dict]:
     """Create a case and run its process to the first wait state. Returns (status, response)."""
     if who.is_auditor and not who.is_admin:
         raise Forbidden("auditors cannot submit cases")
-    if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
-        raise ValidationFailed("Idempotency-Key must be 1 to 200 characters",
-                               field="Idempotency-Key")
-    stored = replay(who, "cases", idempotency_key, body)
+    idempotency.check_key(idempotency_key)
+    stored = idempotency.replay(who, "cases", idempotency_key, body)
     if stored:
         return stored
     case_type = body["type"]
@@ -67,10 +41,8 @@ def submit(who: Identity, body: dict, *, idempotency_key: str | None = None, con
                                 script_cpu_seconds=config.script_cpu_seconds)
     try:
         with atomic():
-            idem = None
-            if idempotency_key:
-                idem = Idempotency.create(owner=who.name, scope="cases", key=idempotency_key,
-                                          request_hash=_request_hash(body))
+            claimed = idempotency.claim(who, "cases", idempotency_key, body) \
+                if idempotency_key else None
             now = utcnow()
             values = dict(type=case_type, definition=definition.id, external_ref=external_ref,
                           submitted_by=who.name, data=data, status="open",
@@ -97,12 +69,11 @@ def submit(who: Identity, body: dict, *, idempotency_key: str | None = None, con
             row = instances.save(case, inst, run, actor=who.name, definition=definition,
                                  extra_events=events, new_case=True)
             response = case_view(case, tasks=row.created_tasks)
-            if idem is not None:
-                Idempotency.update(status_code=201, response=to_jsonable(response)).where(
-                    Idempotency.id == idem.id).execute()
+            if claimed is not None:
+                idempotency.remember(claimed, 201, response)
     except peewee.IntegrityError:
         # A concurrent request with the same key committed first: answer what it answered.
-        stored = replay(who, "cases", idempotency_key, body)
+        stored = idempotency.replay(who, "cases", idempotency_key, body)
         if stored:
             return stored
         raise

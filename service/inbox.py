@@ -14,7 +14,7 @@ from .audit import Event
 from .errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
 from .policy import Identity, can_see_task, can_work_task, check_completion, find_identity
 from .store import Case, Definition, Instance, Task, TaskCandidate, atomic, rows, utcnow
-from .views import task_view
+from .views import iso, task_view
 
 OPEN = ("open", "claimed")
 
@@ -89,7 +89,7 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
     nxt = None
     if more:
         last = rows[-1]
-        nxt = pagination.encode([last.due_at.isoformat() if last.due_at else None, last.id])
+        nxt = pagination.encode([iso(last.due_at), last.id])
     return {"items": items, "next": nxt}
 
 

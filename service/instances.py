@@ -20,6 +20,7 @@ from .engine.ports import DecisionOutcome
 from .errors import StaleInstance
 from .store import (Case, DecisionRecord, Definition, Instance, Job, Task,
                     TaskCandidate, joined, rows, to_jsonable, utcnow)
+from .views import iso
 
 ENGINE_ACTOR = "engine"
 
@@ -227,7 +228,7 @@ def _project_tasks(case: Case, row: Instance, inst, now: dt.datetime, events: li
                             {"task": task.id, "element_id": view.element_id, "name": view.name,
                              "candidate_groups": groups, "candidate_users": users,
                              "assignee": view.assignee,
-                             "due_at": view.due_at.isoformat() if view.due_at else None}))
+                             "due_at": iso(view.due_at)}))
     if candidates:
         rows.insert_many(TaskCandidate, candidates)
     return created

@@ -16,7 +16,7 @@ class CaseScore:
     variable: str
     probability: float
     model: str
-    version: int | None
+    version: int
     contributions: list
     features: dict
     shadow: dict | None
@@ -36,13 +36,7 @@ def score_case(ctype: CaseType, data: dict, *, models_dir: str) -> CaseScore:
     result = scorer(models_dir).score(spec["model"], features)
     shadow = result.shadow
     return CaseScore(spec.get("variable") or spec["model"], float(result.probability),
-                     result.model, _int_or_none(result.version),
+                     result.model, result.version,
                      to_jsonable(result.contributions), to_jsonable(features),
                      shadow.to_json() if shadow is not None else None)
 
-
-def _int_or_none(v):
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None

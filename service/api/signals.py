@@ -6,10 +6,9 @@ import peewee
 from flask import request
 from flask_smorest import Blueprint
 
-from .. import signals
-from ..cases import _request_hash, replay
-from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
-from ..store import Idempotency, Signal, atomic, to_jsonable
+from .. import idempotency, signals
+from ..errors import BadRequest, Forbidden, NotFound
+from ..store import Signal, atomic
 from ..views import iso
 from .auth import current
 
@@ -38,10 +37,8 @@ def receive():
         raise BadRequest("the body must be JSON: one signal object or an array of them",
                          field="body")
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 200):
-        raise ValidationFailed("Idempotency-Key must be 1 to 200 characters",
-                               field="Idempotency-Key")
-    stored = replay(who, "signals", key, payload) if key else None
+    idempotency.check_key(key)
+    stored = idempotency.replay(who, "signals", key, payload)
     if stored:
         return stored[1], stored[0]
     envelopes = signals.parse(payload)
@@ -49,11 +46,10 @@ def receive():
         with atomic():
             response = signals.store(envelopes).as_response()
             if key:
-                Idempotency.create(owner=who.name, scope="signals", key=key,
-                                   request_hash=_request_hash(payload), status_code=202,
-                                   response=to_jsonable(response))
+                idempotency.remember(idempotency.claim(who, "signals", key, payload), 202,
+                                     response)
     except peewee.IntegrityError:
-        stored = replay(who, "signals", key, payload) if key else None
+        stored = idempotency.replay(who, "signals", key, payload)
         if stored:
             return stored[1], stored[0]
         raise
