@@ -96,7 +96,7 @@ def _app(url: str):
 
 def _live_facts() -> int:
     from service.signals import consumer
-    return sum(state.live_facts for state in consumer._registry().values())
+    return sum(state.live_facts for state in consumer.registry().values())
 
 
 def _consume(url: str, total: int, checkpoint: int, done, ready) -> None:

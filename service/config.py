@@ -22,6 +22,7 @@ class Config:
     run_worker: bool = True          # the embedded default runs the worker in-process
     worker_interval: float = 0.2
     deploy_on_start: bool = True
+    signals_url: str = ""            # nats://host:4222: signals on NATS JetStream (service.signals)
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -44,6 +45,8 @@ class Config:
             kwargs["max_request_bytes"] = int(env["OMNIFLOW_MAX_REQUEST_BYTES"])
         if env.get("OMNIFLOW_SCRIPT_CPU_SECONDS"):
             kwargs["script_cpu_seconds"] = float(env["OMNIFLOW_SCRIPT_CPU_SECONDS"])
+        if env.get("OMNIFLOW_SIGNALS_URL"):
+            kwargs["signals_url"] = env["OMNIFLOW_SIGNALS_URL"]
         if env.get("OMNIFLOW_MODELS_DIR"):
             kwargs["models_dir"] = env["OMNIFLOW_MODELS_DIR"]
         if env.get("OMNIFLOW_WORKER") is not None and env.get("OMNIFLOW_WORKER") != "":

@@ -3,7 +3,7 @@ reads them from the signal log (see ``service.signals``)."""
 from __future__ import annotations
 
 import peewee
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
 from .. import idempotency, signals
@@ -44,7 +44,7 @@ def receive():
     envelopes = signals.parse(payload)
     try:
         with atomic():
-            response = signals.store(envelopes).as_response()
+            response = signals.store(envelopes, current_app.extensions["omniflow"]).as_response()
             if key:
                 idempotency.remember(idempotency.claim(who, "signals", key, payload), 202,
                                      response)
