@@ -52,6 +52,7 @@ from .expressions import ExpressionError, check_feel, classify
 from .forms import FormError, camunda_form, inline_form
 from .messages import CorrelatedMessage
 from .sandbox import Sandbox, ScriptRejected
+from .spiff_compat import spiff_extensions
 from .tasks import RESULT_MAPPINGS, Assignment, ConnectorTask, DecisionTask, HumanTask
 from .timers import ClockCycle, ClockDuration, ClockTimeDate
 
@@ -157,7 +158,7 @@ class DecisionTaskParser(_TaskMixin):
     @staticmethod
     def get_decision_ref(node):
         # SpiffWorkflow's DMN-aware parser collects these as dependencies; we only report them.
-        ref = SpiffTaskParser._parse_extensions(node).get("calledDecisionId")
+        ref = spiff_extensions(node).get("calledDecisionId")
         return ref or node.get(f"{_C}decisionRef")
 
     def create_task(self):

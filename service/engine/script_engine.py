@@ -31,6 +31,7 @@ from .expressions import ExpressionError, classify, evaluate_feel
 from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
 from .recorder import Recorder
 from .sandbox import Sandbox, ScriptRejected, ScriptTimeout
+from .spiff_compat import refresh
 
 __all__ = ["InstanceScriptEngine", "task_failure"]
 
@@ -192,7 +193,7 @@ class InstanceScriptEngine(PythonScriptEngine):
                     and definition.code in (None, exc.bpmn_error_code)):
                 payload = {"error_code": exc.bpmn_error_code, "message": exc.message}
                 spec.catch(sibling, BpmnEvent(definition, payload=payload))
-                spec._update(sibling)
+                refresh(sibling)
                 return True
         return False
 
