@@ -5,19 +5,23 @@
     intake     store a batch in one transaction, idempotent by signal id, in arrival order
     ruleset    our schema for ``rules/*.json`` (durable-rules JSON plus case actions)
     matcher    the durable-rules adapter and the engine traps it handles
+    durable_compat  every use of durable-rules' internals, checked against the pinned version
     prefilter  literal tests of rule conditions: facts no rule can use, clocks no rule needs
     partition  one partition's facts, windows and caps, deterministic from the signal log
     consumer   leases, batches, outcomes, case opening; ``run_pending`` for the worker loop
 
-This package never imports Flask; ``service/api/signals.py`` is its HTTP edge.
+This package never imports Flask; ``service/api/signals.py`` is its HTTP edge. It does not
+import :mod:`.consumer` either: the consumer opens cases through the application layer, which
+imports this package (deployments validate rulesets), so the worker imports
+``service.signals.consumer`` itself.
 """
 from __future__ import annotations
 
 from .envelope import MAX_BATCH, Envelope, parse
 from .intake import Receipt, store
+from .ruleset import parse as parse_ruleset
 
-__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "run_pending",
-           "validate_ruleset", "receive"]
+__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "validate_ruleset", "receive"]
 
 
 def receive(payload) -> Receipt:
@@ -27,15 +31,9 @@ def receive(payload) -> Receipt:
 
 def validate_ruleset(filename: str, doc) -> dict:
     """Check a rules file at deploy time; returns the definition's meta (raises DefinitionInvalid)."""
-    from .ruleset import parse as parse_ruleset
     spec = parse_ruleset(filename, doc)
     return {"rules": [r.name for r in spec.rules], "inputs": sorted(spec.inputs),
             "key": list(spec.key),
             "opens": sorted({a.case_type for r in spec.rules for a in r.actions
                              if a.kind == "open"})}
 
-
-def run_pending(config, *, owner: str, now=None, limit: int = 20_000) -> int:
-    """Process pending signals of the partitions this owner can lease (see :mod:`.consumer`)."""
-    from .consumer import run_pending as run
-    return run(config, owner=owner, now=now, limit=limit)

@@ -2,7 +2,8 @@
 schemas and scoring, and each case lands in the right inbox."""
 import pytest
 
-from service.signals import consumer, run_pending
+from service.signals import consumer
+from service.signals.consumer import run_pending
 from service.store import Case, Signal, Task
 from tests.signals.streams import cancelled, po, promotion, returned, snapshot
 

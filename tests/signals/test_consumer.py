@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from service.signals import consumer, run_pending
+from service.signals import consumer
+from service.signals.consumer import run_pending
 from service.store import Case, Lease, Signal
 
 from .streams import cancelled, returned, snapshot
