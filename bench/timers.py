@@ -90,7 +90,7 @@ def populate(config, n: int, trickle: int, window: float) -> float:
     """Start ``n`` instances; the first ``trickle`` fall due over ``window`` seconds after
     ``BASE + LEAD``, the others a day later. Returns the seconds setup took."""
     from service import instances
-    from service.deployments import deploy
+    from service.usecases.deployments import store_files as deploy
     from service.engine.ports import FixedClock
     from service.store import Case, Definition, atomic
     deploy({"bench_sla.bpmn": PROCESS.encode()}, actor="bench", max_bytes=1 << 20)

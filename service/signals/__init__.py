@@ -13,8 +13,10 @@ This package never imports Flask; ``service/api/signals.py`` is its HTTP edge.
 """
 from __future__ import annotations
 
+from .consumer import run_pending
 from .envelope import MAX_BATCH, Envelope, parse
 from .intake import Receipt, store
+from .ruleset import parse as parse_ruleset
 
 __all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "run_pending",
            "validate_ruleset", "receive"]
@@ -27,15 +29,8 @@ def receive(payload) -> Receipt:
 
 def validate_ruleset(filename: str, doc) -> dict:
     """Check a rules file at deploy time; returns the definition's meta (raises DefinitionInvalid)."""
-    from .ruleset import parse as parse_ruleset
     spec = parse_ruleset(filename, doc)
     return {"rules": [r.name for r in spec.rules], "inputs": sorted(spec.inputs),
             "key": list(spec.key),
             "opens": sorted({a.case_type for r in spec.rules for a in r.actions
                              if a.kind == "open"})}
-
-
-def run_pending(config, *, owner: str, now=None, limit: int = 20_000) -> int:
-    """Process pending signals of the partitions this owner can lease (see :mod:`.consumer`)."""
-    from .consumer import run_pending as run
-    return run(config, owner=owner, now=now, limit=limit)
