@@ -101,7 +101,7 @@ def _live_facts() -> int:
 
 def _consume(url: str, total: int, checkpoint: int, done, ready) -> None:
     """The worker process: run the consumer until ``total`` signals have an outcome."""
-    from service.signals import run_pending
+    from service.signals.consumer import run_pending
     config, app = _app(url)
     ready.set()
     processed, next_mark, t0 = 0, checkpoint, time.perf_counter()
@@ -141,7 +141,8 @@ def main() -> None:
     from service.config import ROOT, Config
     from service.deployments import content_files, deploy
     from service.policy import add_user
-    from service.signals import consumer, run_pending
+    from service.signals import consumer
+    from service.signals.consumer import run_pending
     from service.store import Signal, database
 
     tmp = tempfile.mkdtemp(prefix="omniflow-bench-")

@@ -14,8 +14,7 @@ from bisect import bisect_left
 from decimal import Decimal
 from typing import Any
 
-from .feel import BUILTINS
-from .feel.scope import MISSING as _MISSING
+from .feel import BUILTINS, MISSING
 
 _STRING = r'"[^"\\]*"'
 _NUMBER = r"-?\d+(?:\.\d+)?"
@@ -194,7 +193,7 @@ class NameRef:
 
     def evaluate(self, scope) -> Any:
         value = scope.lookup(self.name)
-        if value is _MISSING:
+        if value is MISSING:
             return self.fallback.evaluate(scope)
         return value
 

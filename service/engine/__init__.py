@@ -23,7 +23,8 @@ Public API
 
 ``Instance``
     ``id``, ``status`` ('waiting' | 'completed' | 'failed' | 'cancelled'), ``failure``
-    (``EngineFailure`` or None), ``data``, ``user_tasks() -> list[UserTaskView]``,
+    (``EngineFailure`` or None), ``data``, ``user_tasks() -> list[UserTaskView]`` (assignee,
+    candidates, ``due_at`` and ``follow_up_at`` evaluated when the task became ready),
     ``complete_task(task_id, data, *, actor)``, ``next_due_at()``, ``fire_due_timers(now=None)``,
     ``waiting_messages() -> list[WaitingMessage]`` (each unpacks as ``(name, correlation)``),
     ``deliver_message(name, payload)``, ``retry()``, ``cancel()``, ``dumps() -> str``,
@@ -33,6 +34,9 @@ Ports (``ports``): ``DecisionPort.evaluate(ref, inputs) -> DecisionOutcome(value
 ``ConnectorPort.call(name, params, *, idempotency_key)`` raising ``ConnectorError(message,
 bpmn_error_code=None, retryable=True)``, a clock ``() -> datetime`` (UTC aware). In-memory:
 ``ConnectorRegistry`` (``register(name, fn)``), ``DictDecisionPort``, ``FixedClock``.
+
+Expressions: FEEL (``=...``), EL (``${...}``/``#{...}``, the JUEL subset of ``engine.juel``,
+compiled at deploy; ``compile_juel(text).evaluate(variables, now=clock)``) or restricted Python.
 
 Errors: ``DefinitionInvalid`` (deploy), ``EngineFailure`` (a process fault; recorded on the
 instance, not raised, during operations; raised by ``load`` for unreadable state), ``NotFound``

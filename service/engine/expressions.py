@@ -4,8 +4,9 @@ Modelers write three kinds of expressions and we accept all of them wherever the
 evaluates one (conditions, parameters, due dates, timers, properties):
 
 * ``=...``     FEEL, as Camunda 8 writes it, evaluated by our own engine ``service.decisions.feel``
-* ``${...}``   a Camunda 7 (JUEL) expression; the inside is evaluated as restricted Python, which
-               covers what analysts write there (``${amount > 100}``, ``${sla_hours}``)
+* ``${...}``/``#{...}`` anywhere in the text: Camunda 7's EL (JUEL), compiled by ``juel`` into
+               closures over the supported subset (``${approved == true}``, ``${!clarified}``,
+               ``${dateTime().plusDays(2).toDate()}``, ``Order ${id}``); never Python
 * anything else: restricted Python (SpiffWorkflow's convention)
 
 FEEL results are converted to plain Python (``Decimal`` to ``int``/``float``, FEEL durations to
@@ -13,15 +14,14 @@ FEEL results are converted to plain Python (``Decimal`` to ``int``/``float``, FE
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Mapping
 
-__all__ = ["ExpressionError", "classify", "evaluate_feel", "from_feel", "check_feel"]
+from .juel import is_juel
 
-_JUEL = re.compile(r"^\s*\$\{(.*)\}\s*$", re.S)
+__all__ = ["ExpressionError", "classify", "evaluate_feel", "from_feel", "check_feel", "is_expression"]
 
 
 class ExpressionError(ValueError):
@@ -29,14 +29,20 @@ class ExpressionError(ValueError):
 
 
 def classify(text: str) -> tuple[str, str]:
-    """Return ``(language, body)`` with language ``'feel'`` or ``'python'``."""
+    """Return ``(language, body)``: ``'feel'`` (body without ``=``), ``'juel'`` (the whole text,
+    which may mix literal parts and ``${...}``) or ``'python'``."""
     stripped = text.strip()
     if stripped.startswith("="):
         return "feel", stripped[1:].strip()
-    match = _JUEL.match(stripped)
-    if match:
-        return "python", match.group(1).strip()
+    if is_juel(stripped):
+        return "juel", stripped
     return "python", stripped
+
+
+def is_expression(text: str | None) -> bool:
+    """Whether an attribute value is an expression (FEEL ``=...`` or EL ``${...}``) rather than
+    a literal such as a group name or an ISO duration."""
+    return bool(text) and (text.strip().startswith("=") or is_juel(text))
 
 
 def _feel():

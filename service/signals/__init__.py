@@ -5,11 +5,14 @@
     intake     store a batch in one transaction, idempotent by signal id, in arrival order
     ruleset    our schema for ``rules/*.json`` (durable-rules JSON plus case actions)
     matcher    the durable-rules adapter and the engine traps it handles
+    durable_compat  every use of durable-rules' internals, checked against the pinned version
     prefilter  literal tests of rule conditions: facts no rule can use, clocks no rule needs
     partition  one partition's facts, windows and caps, deterministic from the signal log
     consumer   leases, batches, outcomes, case opening; ``run_pending`` for the worker loop
 
-This package never imports Flask; ``service/api/signals.py`` is its HTTP edge.
+This package never imports Flask (``service/api/signals.py`` is its HTTP edge) nor the layers
+above it: the consumer opens the cases rules ask for through a function its caller passes in
+(``service.usecases.signals.run_rules``: the service's one way to open a case).
 """
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ from .envelope import MAX_BATCH, Envelope, parse
 from .intake import Receipt, store
 from .ruleset import parse as parse_ruleset
 
-__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "run_pending",
-           "validate_ruleset", "receive"]
+__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "receive", "run_pending", "store",
+           "validate_ruleset"]
 
 
 def receive(payload) -> Receipt:

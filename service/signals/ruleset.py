@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from ..errors import DefinitionInvalid
 from .envelope import DATA_SCHEMAS, DECLARED_FIELDS
+from .matcher import compile_check
 
 RESERVED = ("id", "sid", "k", "type", "seq", "at")
 #: Live facts of one input type per key, unless the input says otherwise (``max_per_key``).
@@ -90,22 +91,16 @@ class RulesetSpec:
     rules: tuple[Rule, ...]
     version: int = 0
 
-    def definition(self, run) -> dict:
-        """The durable-rules definition, every rule's action being ``run(rule_name, closure)``."""
+    def definition(self, only: "Rule | None" = None) -> dict:
+        """The durable-rules definition of every rule (or of ``only`` one), without actions:
+        the engine reports matches and :mod:`.partition` acts on them."""
         out = {}
-        for rule in self.rules:
-            body = {"all": json.loads(json.dumps(list(rule.conditions))),
-                    "run": _bound(run, rule.name)}
+        for rule in (only,) if only is not None else self.rules:
+            body = {"all": json.loads(json.dumps(list(rule.conditions)))}
             if rule.pri is not None:
                 body["pri"] = rule.pri
             out[rule.name] = body
         return out
-
-
-def _bound(run, name):
-    def action(c):
-        run(name, c)
-    return action
 
 
 class _Checker:
@@ -371,7 +366,6 @@ def _value(ck, rule, path, expr, aliases):
 
 def _compile_each(ck: _Checker, spec: RulesetSpec) -> None:
     """Let durable-rules compile each rule alone, so its bare error code names a rule."""
-    from .matcher import compile_check
     for rule in spec.rules:
         try:
             compile_check(spec, rule)

@@ -31,7 +31,17 @@ Public API
     Wrap a Python callable so FEEL can invoke it with positional or named arguments (business
     knowledge models, decision services, ``invoke``). Put it in the scope under its name.
     Calling a ``FeelFunction`` from Python (``fn(1, 2)``, ``fn(a=1)``) works for any FEEL
-    function, including ones defined in FEEL and the built-ins.
+    function, including ones defined in FEEL and the built-ins. Subclasses override
+    ``invoke(args, named, env)``; ``env`` is the caller's ``Scope``, whose ``warnings`` list is
+    shared by the whole evaluation (the DMN layer hangs the matched rules on it).
+
+``MISSING``
+    What ``Scope.lookup(name)`` returns for an unbound name (``None`` is FEEL null, a value).
+
+Contracts the DMN layer relies on: a unary test ``true`` is satisfied by ``true`` and by any
+non-boolean input (the test expression is then simply true), never by ``false``; the decision
+table's literal index asks FEEL for such inputs, and ``tests/decisions/test_table_cells.py``
+checks that the two agree. ``Expression.text`` and ``UnaryTests.text`` keep the source text.
 
 Values
 ------
@@ -70,7 +80,7 @@ from .conversion import to_feel
 from .errors import FeelSyntaxError
 from .expression import Expression, compile_expression
 from .formatting import format_value
-from .scope import Scope, TypeResolver
+from .scope import MISSING, Scope, TypeResolver
 from .semantics import equals
 from .conformance import is_instance
 from .unary import UnaryTests, compile_unary_tests
@@ -82,6 +92,7 @@ __all__ = [
     "Expression",
     "FeelFunction",
     "FeelSyntaxError",
+    "MISSING",
     "NUMBER_CONTEXT",
     "Range",
     "Scope",

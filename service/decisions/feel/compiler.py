@@ -176,7 +176,7 @@ def _between(node):
 
 def _in(node):
     value = compile_node(node[2])
-    tests = [compile_test(t) for t in node[3]]
+    tests = [compile_test(t, compile_node) for t in node[3]]
 
     def membership(s):
         v = value(s)

@@ -4,13 +4,15 @@ Used by decision-table input entries and by the ``in`` operator. A test is a clo
 ``test(value, scope) -> True/False/None``. Tests whose operand has no names are computed once at
 compile time and specialised for the common types, which keeps a table entry like ``< 100`` or
 ``"gold"`` well under a microsecond.
+
+The expression compiler is passed in (``compile_node``), as it is to :mod:`.functions`: the
+compiler uses these tests for ``in``, so this module cannot import it.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Callable
 
-from . import compiler
 from .scope import Scope
 from .semantics import compare, equals, in_range
 from .values import Range
@@ -33,11 +35,11 @@ def uses_input(node) -> bool:
     return False
 
 
-def compile_test(node) -> Test:
+def compile_test(node, compile_node: Callable[[Any], Callable[[Scope], Any]]) -> Test:
     """Return ``test(value, scope) -> True/False/None`` for one positive unary test."""
     if node[0] == "test-cmp":
         op, operand = node[2], node[3]
-        rhs = compiler.compile_node(operand)
+        rhs = compile_node(operand)
         if op == "=":
             return lambda v, s: equals(v, rhs(s))
         if op == "!=":
@@ -62,8 +64,8 @@ def compile_test(node) -> Test:
         return against
     expr = node[2]
     if is_constant(expr):
-        return _constant_test(compiler.compile_node(expr)(Scope({})))
-    evaluate = compiler.compile_node(expr)
+        return _constant_test(compile_node(expr)(Scope({})))
+    evaluate = compile_node(expr)
     with_input = uses_input(expr)
 
     def test(v, s):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from .matching import compile_test, is_constant_test
+from .compiler import compile_node
 from .expression import make_scope, name_index
+from .matching import compile_test, is_constant_test
 from .parser import parse_unary_tests
 from .scope import Scope, TypeResolver
 
@@ -74,6 +75,6 @@ def compile_unary_tests(text: str, *, name: str | None = None,
     parsed = parse_unary_tests(text, name_index(known_names), name)
     if parsed[0] == "any":
         return UnaryTests(text, name, True, (), False)
-    tests = tuple(compile_test(t) for t in parsed[1])
+    tests = tuple(compile_test(t, compile_node) for t in parsed[1])
     constant = all(is_constant_test(t) for t in parsed[1])
     return UnaryTests(text, name, False, tests, parsed[0] == "not", constant)

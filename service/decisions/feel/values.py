@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
+from .scope import Scope
+
 NUMBER_CONTEXT = decimal.Context(
     prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=6144, Emin=-6143,
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
@@ -160,11 +162,6 @@ class Range:
     #: membership tests on such a range null
     null_endpoint: bool = False
 
-    def __str__(self) -> str:
-        from .formatting import format_value
-
-        return format_value(self)
-
 
 class FeelFunction:
     """Make a Python callable invocable from FEEL with positional or named arguments.
@@ -175,8 +172,9 @@ class FeelFunction:
     and FEEL-defined functions override :meth:`invoke`, which must not raise for runtime
     faults of FEEL content: it returns ``None`` and appends a warning instead.
 
-    ``param_types`` optionally holds a FEEL type text per parameter (``None`` for any); an
-    argument that does not conform makes the invocation null, as FEEL requires.
+    ``param_types`` optionally holds a FEEL type text per parameter (``None`` for any) and
+    ``result_type`` the result's; ``instance of function<...>`` reads them. A subclass whose
+    parameters are typed checks its arguments in :meth:`invoke` (functions defined in FEEL do).
     """
 
     __slots__ = ("params", "body", "name", "param_types", "result_type")
@@ -212,25 +210,12 @@ class FeelFunction:
         if bound is None:
             env.warn(f"cannot bind arguments to function {self.name or '<anonymous>'}")
             return None
-        if self.param_types and not _conforms(bound, self.param_types, env):
-            env.warn(f"argument types do not conform to function {self.name or '<anonymous>'}")
-            return None
         return self.body(*bound)
 
     def __call__(self, *args: Any, **named: Any) -> Any:
         """Call from Python (the DMN layer, tests) with FEEL values; warnings are dropped."""
-        from .scope import Scope
-
         return self.invoke(args, named or None, Scope({}))
 
     def __repr__(self) -> str:
         return f"<FEEL function {self.name or 'anonymous'}({', '.join(self.params)})>"
 
-
-def _conforms(values: list[Any], types: list[str | None], env: Any) -> bool:
-    from .conformance import is_instance
-
-    for value, type_text in zip(values, types):
-        if type_text and value is not None and not is_instance(value, type_text, env.type_resolver):
-            return False
-    return True

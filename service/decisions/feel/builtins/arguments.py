@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..semantics import kind
-from . import FeelError
+from .registry import FeelError
 
 
 def _single(value: Any) -> Any:

@@ -5,8 +5,8 @@ never changed under another.
 """
 from __future__ import annotations
 
-from . import FeelError, Mismatch, builtin
 from .arguments import list_of, string
+from .registry import FeelError, Mismatch, builtin
 
 
 def _context(value, what="context") -> dict:

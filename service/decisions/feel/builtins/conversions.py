@@ -4,8 +4,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from ..formatting import format_value
-from . import FeelError, builtin
 from .arguments import string
+from .registry import FeelError, builtin
 
 _NUMBER_CHARS = set("0123456789+-.eE")
 

@@ -11,8 +11,8 @@ from functools import cmp_to_key
 
 from ..semantics import compare, equals
 from ..values import NUMBER_CONTEXT, FeelFunction
-from . import FeelError, builtin
 from .arguments import integer, items, list_of, number
+from .registry import FeelError, builtin
 
 C = NUMBER_CONTEXT
 

@@ -9,8 +9,8 @@ import decimal
 from decimal import Decimal
 
 from ..values import NUMBER_CONTEXT, DaysTimeDuration, YearsMonthsDuration
-from . import FeelError, builtin
 from .arguments import number
+from .registry import FeelError, builtin
 
 C = NUMBER_CONTEXT
 

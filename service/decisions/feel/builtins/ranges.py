@@ -6,9 +6,13 @@ infinity.
 """
 from __future__ import annotations
 
-from ..semantics import compare
+from ..errors import FeelSyntaxError
+from ..names import NameIndex
+from ..parser import parse_expression
+from ..semantics import compare, negate
+from ..temporal import TemporalError, parse_temporal_literal
 from ..values import Range
-from . import FeelError, builtin
+from .registry import BUILTINS, FeelError, builtin
 
 _LOW, _HIGH = object(), object()
 
@@ -193,44 +197,50 @@ def coincides(a, b):
 
 @builtin("range", "from")
 def make_range(text):
-    from ..expression import compile_expression
-    from ..errors import FeelSyntaxError
-
     if not isinstance(text, str):
         raise FeelError("from must be a string")
     try:
-        expression = compile_expression(text)
+        node = parse_expression(text, _ENDPOINT_NAMES)
     except FeelSyntaxError as exc:
         raise FeelError(f"not a range: {exc.message}") from exc
-    if not _literal_range(text):
-        raise FeelError(f"not a literal range: {text!r}")
-    warnings: list = []
-    value = expression.evaluate({}, warnings=warnings)
-    if not isinstance(value, Range) or warnings or value.start is None and value.end is None:
-        raise FeelError(f"not a range: {text!r}")
-    if value.start is not None and value.end is not None and _cmp(value.start, value.end) > 0:
-        raise FeelError(f"descending range: {text!r}")
-    return value
-
-
-_CONSTRUCTORS = ("date", "time", "date and time", "duration")
-
-
-def _literal_range(text: str) -> bool:
-    """Allow only literal endpoints (and temporal constructors of literal strings)."""
-    from ..expression import name_index
-    from ..parser import parse_expression
-
-    node = parse_expression(text, name_index(()))
     if node[0] != "range":
-        return False
-    for end in node[2:4]:
-        if end[0] in ("const", "null", "temporal"):
-            continue
-        if end[0] == "neg" and end[2][0] == "const":
-            continue
-        if (end[0] == "call" and end[2][0] == "name" and end[2][2] in _CONSTRUCTORS
-                and not end[4] and len(end[3]) == 1 and end[3][0][0] == "const"):
-            continue
-        return False
-    return True
+        raise FeelError(f"not a literal range: {text!r}")
+    start, end = _endpoint(node[2], text), _endpoint(node[3], text)
+    if start is None and end is None:
+        raise FeelError(f"not a range: {text!r}")
+    if start is not None and end is not None:
+        order = compare(start, end)
+        if order is None:
+            raise FeelError(f"range endpoints are not comparable: {text!r}")
+        if order > 0:
+            raise FeelError(f"descending range: {text!r}")
+    return Range(start, end, node[4], node[5], start is None or end is None)
+
+
+# ``range()`` takes literal endpoints only (and temporal constructors of literal strings), so
+# it reads them off the syntax tree itself rather than running the FEEL compiler.
+_CONSTRUCTORS = ("date", "time", "date and time", "duration")
+_ENDPOINT_NAMES = NameIndex(_CONSTRUCTORS)
+
+
+def _endpoint(node, text: str):
+    kind = node[0]
+    if kind == "const":
+        return node[2]
+    if kind == "null":
+        return None
+    if kind == "neg" and node[2][0] == "const":
+        value = negate(node[2][2])
+        if value is not None:
+            return value
+    elif kind == "temporal":
+        try:
+            return parse_temporal_literal(node[2])
+        except TemporalError as exc:
+            raise FeelError(f"not a range: {exc}") from exc
+    elif (kind == "call" and node[2][0] == "name" and node[2][2] in _CONSTRUCTORS
+          and not node[4] and len(node[3]) == 1 and node[3][0][0] == "const"):
+        value = BUILTINS[node[2][2]](node[3][0][2])
+        if value is not None:
+            return value
+    raise FeelError(f"not a literal range: {text!r}")

@@ -9,8 +9,8 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
-from . import FeelError, builtin
 from .arguments import list_of, number, string
+from .registry import FeelError, builtin
 
 _MAX_PATTERN = 1000
 

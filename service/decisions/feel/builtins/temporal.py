@@ -11,8 +11,8 @@ from decimal import Decimal
 from .. import temporal as tv
 from ..semantics import equals
 from ..values import DaysTimeDuration, YearsMonthsDuration
-from . import FeelError, builtin
 from .arguments import date_value, integer, number, string
+from .registry import FeelError, builtin
 
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
