@@ -41,6 +41,7 @@ from ..errors import OmniflowError, ValidationFailed
 from ..store import (Case, Definition, Lease, Signal, atomic, database, dumps,
                      is_postgres, utcnow)
 from . import ruleset as rulesets
+from .counters import COUNTERS
 from .partition import Applied, PartitionState, SignalRecord
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,7 @@ def _batch(open_case, partition, owner, now, specs, size) -> int:
             missing: dict = {}
             _write([(rec.id,) + _settle(open_case, rec, a, open_cases, missing)
                     for rec, a in applied])
+        COUNTERS.add(processed=len(rows), late=sum(1 for _, a in applied if a.late))
         return len(rows)
     except BaseException:
         forget(partition)     # the state ran ahead of a transaction that did not commit
@@ -280,9 +282,11 @@ def _settle(open_case, rec: SignalRecord, applied: Applied, open_cases: dict,
     partition's refs). ``missing`` remembers, for the batch, the case types that have no
     process: a condition that keeps matching would otherwise pay a failed submit per signal.
     """
-    if not applied.opens and not applied.errors:
+    if not applied.opens and not applied.errors and not applied.late:
         return ("matched" if applied.matched else "no_match"), {"rules": applied.matched}, None
     outcome: dict = {"rules": applied.matched}
+    if applied.late:
+        outcome["late"] = applied.late       # too late for these rulesets' windows
     errors = list(applied.errors)
     opened, duplicates = [], []
     for req in applied.opens:
@@ -323,6 +327,8 @@ def _settle(open_case, rec: SignalRecord, applied: Applied, open_cases: dict,
         status = "duplicate"
     elif applied.matched:
         status = "matched"
+    elif applied.late:
+        status = "late"
     else:
         status = "no_match"
     case_id = (opened or duplicates or [None])[0]

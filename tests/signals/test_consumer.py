@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from service.signals import consumer
+from service.signals.counters import COUNTERS
 from service.usecases.signals import run_rules
 from service.store import Case, Lease, Signal
 
@@ -147,3 +148,22 @@ def test_partitions_take_turns_when_the_limit_stops_a_run(rules_deployed, erp, c
                for p in ("west", "east")}
     assert pending == {"west": 10, "east": 10}       # neither waited for the other's backlog
     assert run_rules(config, owner="w1") == 20
+
+
+def test_a_late_store_batch_opens_its_case_and_late_signals_are_recorded(rules_deployed, erp,
+                                                                         config):
+    current = [snapshot("erp", 180 + m, sku="SKU9", location="S2", on_hand=5) for m in range(3)]
+    late_store = [snapshot("erp", 0, on_hand=12), cancelled(10), cancelled(50)]
+    # SKU3 at S1: its clock is at minute 100 when a cancellation of minute 20 comes
+    too_late = [snapshot("erp", 100, sku="SKU3", on_hand=0), cancelled(20, sku="SKU3")]
+    _post(erp, current + late_store + too_late)
+    before = COUNTERS.snapshot()
+    assert run_rules(config, owner="w1") == 8
+    assert _cases() == [("inventory_reconciliation", "rules:inventory_reconciliation:SKU1|S1")]
+    out = _outcomes()
+    assert out[late_store[2]["id"]][0] == "case_opened"
+    status, outcome = out[too_late[1]["id"]]
+    assert status == "late" and outcome["late"] == ["channel_mismatch"]
+    assert [s for s, _ in out.values()].count("late") == 1
+    after = COUNTERS.snapshot()
+    assert after["late"] - before["late"] == 1 and after["processed"] - before["processed"] == 8
