@@ -44,13 +44,6 @@ ALLOWED = {
 }
 FLASK_ALLOWED = ENTRY
 
-# Findings being fixed on other branches right now (FEEL, engine, signals), without line
-# numbers; each entry must still be found (test_pending_findings_are_still_real), so the list
-# only shrinks.
-PENDING = {
-    "service.engine.expressions imports service.decisions.feel inside a function",
-    "service.engine.recorder imports service.engine.timers inside a function",
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -140,13 +133,8 @@ def test_every_module_has_a_layer():
     assert [m for m in MODULES if not _layer(m)] == []
 
 
-def _unlined(finding: str) -> str:
-    module, _, rest = finding.partition(":")
-    return module + " " + rest.partition(" ")[2]
-
-
 def test_no_imports_of_our_modules_inside_functions():
-    assert [f for f in LATE if _unlined(f) not in PENDING] == []
+    assert LATE == []
 
 
 def test_layers_import_only_what_they_may():
@@ -201,17 +189,8 @@ def _cycles() -> list[list[str]]:
     return out
 
 
-def _cycle_findings() -> list[str]:
-    return ["cycle: " + " ".join(c) for c in _cycles()]
-
-
 def test_no_import_cycles():
-    assert [f for f in _cycle_findings() if f not in PENDING] == []
-
-
-def test_pending_findings_are_still_real():
-    """Remove an entry from PENDING when its fix lands."""
-    assert sorted(PENDING - {_unlined(f) for f in LATE} - set(_cycle_findings())) == []
+    assert _cycles() == []
 
 
 @pytest.mark.parametrize("rule", sorted(ALLOWED))
