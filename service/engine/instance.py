@@ -39,6 +39,7 @@ from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
 from .sandbox import Sandbox
 from .script_engine import InstanceScriptEngine, task_failure
+from .spiff_compat import force_state, refresh, run_ready_tasks
 from .state import StateError, decode, encode
 from .tasks import HumanTask
 from .views import EngineEvent, UserTaskView, WaitingMessage
@@ -239,7 +240,7 @@ class Instance:
                         and definition.matches(task.internal_data.get("correlation", {}), payload)):
                     def catch(task=task, definition=definition):
                         task.task_spec.catch(task, BpmnEvent(definition, payload=payload))
-                        task.task_spec._update(task)
+                        refresh(task)
                     self._guarded(catch)
                     self._advance()
                     return
@@ -253,7 +254,7 @@ class Instance:
         failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
         self._failure, self._status = None, "waiting"
         for task in failed:
-            task._set_state(TaskState.READY)
+            force_state(task, TaskState.READY)
         self._advance()
 
     def cancel(self) -> None:
@@ -371,13 +372,13 @@ class Instance:
                 raise task_failure(task, f"more than {STEP_LIMIT} automatic steps without a wait "
                                          "state (an endless loop?)", limit="steps")
 
-        while workflow._do_engine_steps(None, did_complete):
+        while run_ready_tasks(workflow, None, did_complete):
             if len(workflow.tasks) - last_size[0] > PRUNE_EVERY:
                 prune(workflow)
                 last_size[0] = len(workflow.tasks)
         workflow.refresh_timers()
         # Timers that fell due while running (refresh may make them ready) run now too.
-        while workflow._do_engine_steps(None, did_complete):
+        while run_ready_tasks(workflow, None, did_complete):
             pass
 
     def _check_end(self) -> None:

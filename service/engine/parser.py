@@ -55,6 +55,7 @@ from .juel import JuelError, compile_juel
 from .forms import FormError, camunda_form, inline_form
 from .messages import CorrelatedMessage
 from .sandbox import Sandbox, ScriptRejected
+from .spiff_compat import spiff_extensions
 from .tasks import RESULT_MAPPINGS, Assignment, ConnectorTask, DecisionTask, HumanTask
 from .timers import ClockCycle, ClockDuration, ClockTimeDate, due_of
 
@@ -179,7 +180,7 @@ class DecisionTaskParser(_TaskMixin):
     @staticmethod
     def get_decision_ref(node):
         # SpiffWorkflow's DMN-aware parser collects these as dependencies; we only report them.
-        ref = SpiffTaskParser._parse_extensions(node).get("calledDecisionId")
+        ref = spiff_extensions(node).get("calledDecisionId")
         return ref or node.get(f"{_C}decisionRef")
 
     def create_task(self):

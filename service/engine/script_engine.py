@@ -32,6 +32,7 @@ from .juel import JuelError, JuelEvaluationError, compile_juel
 from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
 from .recorder import Recorder
 from .sandbox import Sandbox, ScriptRejected, ScriptTimeout
+from .spiff_compat import refresh
 
 __all__ = ["InstanceScriptEngine", "task_failure"]
 
@@ -197,7 +198,7 @@ class InstanceScriptEngine(PythonScriptEngine):
                     and definition.code in (None, exc.bpmn_error_code)):
                 payload = {"error_code": exc.bpmn_error_code, "message": exc.message}
                 spec.catch(sibling, BpmnEvent(definition, payload=payload))
-                spec._update(sibling)
+                refresh(sibling)
                 return True
         return False
 

@@ -14,19 +14,20 @@
     streamed   the rules consumer on JetStream: broker-owned partitions, the table as record
     counters   what detection did in this process (processed, late, redelivered)
 
-This package never imports Flask; ``service/api/signals.py`` is its HTTP edge. It does not
-import :mod:`.consumer` either: the consumer opens cases through the application layer, which
-imports this package (deployments validate rulesets), so the worker imports
-``service.signals.consumer`` itself.
+This package never imports Flask (``service/api/signals.py`` is its HTTP edge) nor the layers
+above it: the consumer opens the cases rules ask for through a function its caller passes in
+(``service.usecases.signals.run_rules``: the service's one way to open a case).
 """
 from __future__ import annotations
 
 from . import intake, jetstream
+from .consumer import run_pending
 from .envelope import MAX_BATCH, Envelope, parse
 from .intake import Receipt
 from .ruleset import parse as parse_ruleset
 
-__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "validate_ruleset", "receive"]
+__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "receive", "run_pending", "store",
+           "validate_ruleset"]
 
 
 def store(envelopes: list[Envelope], config=None) -> Receipt:

@@ -34,7 +34,7 @@ import peewee
 
 from ..store import Lease, Signal, atomic, database, utcnow
 from . import streamed
-from .detection import active_rulesets, forget, lock, rebuild, record, registry
+from .detection import OpenCase, active_rulesets, forget, lock, rebuild, record, registry
 from .partition import SignalRecord
 
 __all__ = ["run_pending", "forget", "rebuild", "active_rulesets", "registry"]
@@ -44,15 +44,21 @@ BATCH = 1000
 _last_served: dict = {}       # owner -> the partition its last batch was for
 
 
-def run_pending(config, *, owner: str, now: dt.datetime | None = None, limit: int = 20_000) -> int:
+def run_pending(open_case: OpenCase, *, owner: str, now: dt.datetime | None = None,
+                limit: int = 20_000, config=None) -> int:
     """Take or renew leases, process pending signals in order; returns how many were processed.
+
+    ``open_case(case_type, data, ref) -> case id`` opens the case a rule asks for, inside the
+    batch's transaction (the service's one way to open a case); it raises ``OmniflowError``
+    when the case cannot be opened. With ``config.signals_url`` set, the JetStream consumer
+    (:mod:`.streamed`) runs instead.
 
     Partitions take turns, one batch each, starting after the one served last (the previous
     call may have stopped at ``limit``), so a backlog in one partition holds none of the others
     back, nor lets their rules state lag the stream while it is worked off.
     """
-    if config.signals_url:
-        return streamed.run_pending(config, owner=owner, limit=limit)
+    if config is not None and config.signals_url:
+        return streamed.run_pending(config, open_case, owner=owner, limit=limit)
     specs = active_rulesets()
     total = 0
     with lock:
@@ -67,7 +73,7 @@ def run_pending(config, *, owner: str, now: dt.datetime | None = None, limit: in
             for partition in free:
                 if total >= limit:
                     break
-                done = _batch(config, partition, owner, now, specs, min(BATCH, limit - total))
+                done = _batch(open_case, partition, owner, now, specs, min(BATCH, limit - total))
                 if done:
                     total += done
                     busy.append(partition)
@@ -86,7 +92,7 @@ def _take(partition: str, owner: str, now: dt.datetime) -> int | None:
     return Lease.select(Lease.position).where(Lease.partition == partition).scalar()
 
 
-def _batch(config, partition, owner, now, specs, size) -> int:
+def _batch(open_case, partition, owner, now, specs, size) -> int:
     """Detect over the next signals, then commit their outcomes, cases and position at once.
 
     Detection runs before the write transaction: it only reads committed signals, and on SQLite
@@ -126,7 +132,7 @@ def _batch(config, partition, owner, now, specs, size) -> int:
             if not taken:
                 forget(partition)
                 return 0
-            record(config, applied)
+            record(open_case, applied)
         return len(rows)
     except BaseException:
         forget(partition)     # the state ran ahead of a transaction that did not commit

@@ -3,8 +3,9 @@
 :mod:`.consumer` (the signal table with leases, the embedded default) and :mod:`.streamed`
 (NATS JetStream) differ in where signals come from and who owns a partition; what a batch
 does is the same: apply each signal to the partition's state (:mod:`.partition`), then in one
-transaction open the cases the matches ask for (through :func:`service.cases.submit`, the one
-way to open a case) and record every signal's outcome.
+transaction open the cases the matches ask for (through the ``open_case`` function the caller
+passes in: ``service.usecases.signals.run_rules`` gives the service's one way to open a case)
+and record every signal's outcome.
 
 The in-memory state runs ahead of the transaction; when a batch fails or the committed position
 is not where this process left it, the state is discarded and rebuilt by replaying the
@@ -19,13 +20,13 @@ import logging
 import threading
 import weakref
 from functools import lru_cache
+from typing import Callable
 
 import peewee
 from psycopg2.extras import execute_values
 
-from .. import audit, cases
+from .. import audit
 from ..errors import OmniflowError, ValidationFailed
-from ..policy import Identity
 from ..store import Case, Definition, Signal, database, dumps, is_postgres
 from . import ruleset as rulesets
 from .counters import COUNTERS
@@ -35,7 +36,10 @@ log = logging.getLogger(__name__)
 
 REPLAY_CHUNK = 5000
 ACTOR = "rules"
-IDENTITY = Identity(ACTOR, frozenset(), {}, True)
+#: ``open_case(case_type, data, ref) -> case id`` opens the case a rule asks for inside the
+#: batch's transaction (the service's one way to open a case, passed in by its caller); it
+#: raises ``OmniflowError`` when the case cannot be opened.
+OpenCase = Callable[[str, dict, str], int]
 OPEN_STATUSES = ("open", "incident")
 
 # Rules state per database (tests bind a new one per test) and partition.
@@ -119,7 +123,7 @@ def rebuild(partition: str, specs, position: int) -> PartitionState:
     return state
 
 
-def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
+def _settle(open_case, rec: SignalRecord, applied: Applied, open_cases: dict,
             missing: dict) -> tuple[str, dict, int | None]:
     """Open the cases a signal's matches ask for; returns (status, outcome, case id).
 
@@ -145,8 +149,7 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
             errors.append(f"{req.ruleset}.{req.rule}: {req.case_type}: {missing[req.case_type]}")
             continue
         try:
-            _, response = cases.submit(IDENTITY, {"type": req.case_type, "data": req.data,
-                                                  "external_ref": req.ref}, config=config)
+            case_id = open_case(req.case_type, req.data, req.ref)
         except (peewee.OperationalError, peewee.InterfaceError):
             raise                      # the database is gone: stop, retry the batch later
         except OmniflowError as exc:
@@ -158,9 +161,9 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
             log.exception("opening a case from a rule failed")
             errors.append(f"{req.ruleset}.{req.rule}: {req.case_type}: {exc}")
             continue
-        opened.append(response["id"])
-        open_cases[req.ref] = response["id"]
-        audit.record("rules.matched", actor=ACTOR, case_id=response["id"], signal=rec.id,
+        opened.append(case_id)
+        open_cases[req.ref] = case_id
+        audit.record("rules.matched", actor=ACTOR, case_id=case_id, signal=rec.id,
                      ruleset=req.ruleset, rule=req.rule, ref=req.ref)
     if opened:
         outcome["cases"] = opened
@@ -183,7 +186,7 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
     return status, outcome, case_id
 
 
-def record(config, applied: list, *, streamed: bool = False) -> None:
+def record(open_case: OpenCase, applied: list, *, streamed: bool = False) -> None:
     """Open the cases a batch asks for and write every outcome; inside the batch's transaction.
 
     ``applied`` is ``[(SignalRecord, Applied)]``. ``streamed``: the records' ``seq`` is their
@@ -193,7 +196,7 @@ def record(config, applied: list, *, streamed: bool = False) -> None:
     refs = {req.ref for _, a in applied for req in a.opens}
     open_cases = open_cases_for(refs) if refs else {}
     missing: dict = {}
-    results = [(rec,) + _settle(config, rec, a, open_cases, missing) for rec, a in applied]
+    results = [(rec,) + _settle(open_case, rec, a, open_cases, missing) for rec, a in applied]
     _write(results, streamed)
     COUNTERS.add(processed=len(applied), late=sum(1 for _, a in applied if a.late))
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from ..store import Lease, Signal, atomic, utcnow
 from . import jetstream
 from .counters import COUNTERS
-from .detection import active_rulesets, forget, lock, rebuild, record, registry
+from .detection import OpenCase, active_rulesets, forget, lock, rebuild, record, registry
 from .envelope import parse_one
 from .intake import insert_rows, received_now, row_of
 from .partition import SignalRecord
@@ -67,7 +67,7 @@ class StreamConsumer:
         self.known: list[str] = []
         self.discovered = float("-inf")
 
-    def run(self, config, limit: int) -> int:
+    def run(self, open_case: OpenCase, limit: int) -> int:
         specs = active_rulesets()
         total = 0
         with lock:
@@ -78,7 +78,7 @@ class StreamConsumer:
                 for partition in busy:
                     if total >= limit or partition not in self.owned:
                         continue
-                    done = self._batch(config, partition, specs, min(BATCH, limit - total))
+                    done = self._batch(open_case, partition, specs, min(BATCH, limit - total))
                     if done:
                         total += done
                         still.append(partition)
@@ -135,7 +135,7 @@ class StreamConsumer:
 
     # batches ------------------------------------------------------------------------------
 
-    def _batch(self, config, partition: str, specs, size: int) -> int:
+    def _batch(self, open_case, partition: str, specs, size: int) -> int:
         owned = self.owned[partition]
         deliveries = self.bus.fetch(partition, size, FETCH_WAIT)
         if not deliveries:
@@ -147,7 +147,7 @@ class StreamConsumer:
             return 0
         owned.next_delivery = deliveries[-1].consumer_seq + 1
         try:
-            return self._apply(config, partition, specs, deliveries)
+            return self._apply(open_case, partition, specs, deliveries)
         except _Moved:
             # Another worker committed this partition: our key expired while we worked.
             log.warning("signal partition taken over", extra={"partition": partition})
@@ -157,7 +157,7 @@ class StreamConsumer:
             self._restart(partition)      # the state ran ahead of a batch that did not commit
             raise
 
-    def _apply(self, config, partition, specs, deliveries) -> int:
+    def _apply(self, open_case, partition, specs, deliveries) -> int:
         reg = registry()
         position = _position(partition, self.owner)
         state = reg.get(partition)
@@ -191,7 +191,7 @@ class StreamConsumer:
                 now = received_now()
                 insert_rows([row_of(env, 0, now) for _, env in absent])
             if applied:
-                record(config, applied, streamed=True)
+                record(open_case, applied, streamed=True)
         state.position = last
         self.bus.ack(deliveries[-1])
         COUNTERS.add(redelivered=redelivered, already_done=len(envelopes) - len(todo))
@@ -218,9 +218,9 @@ def consumer_for(config, owner: str) -> StreamConsumer:
     return found
 
 
-def run_pending(config, *, owner: str, limit: int = 20_000) -> int:
+def run_pending(config, open_case: OpenCase, *, owner: str, limit: int = 20_000) -> int:
     """Claim partitions, process what the broker delivers for them; returns signals handled."""
-    return consumer_for(config, owner).run(config, limit)
+    return consumer_for(config, owner).run(open_case, limit)
 
 
 def stop_all() -> None:

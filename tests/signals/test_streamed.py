@@ -13,7 +13,7 @@ import pytest
 
 from service.config import ROOT
 from service.signals import jetstream
-from service.signals.consumer import run_pending
+from service.usecases.signals import run_rules
 from service.signals.envelope import parse
 from service.store import AuditEvent, Case, Signal
 
@@ -64,7 +64,7 @@ _VICTIM = r"""
 import json, sys, time
 from service.app import create_app
 from service.config import Config
-from service.signals.consumer import run_pending
+from service.usecases.signals import run_rules
 from service.signals.jetstream import Names
 args = json.loads(sys.argv[1])
 config = Config(database_url=args["db"], run_worker=False, deploy_on_start=False,
@@ -72,7 +72,7 @@ config = Config(database_url=args["db"], run_worker=False, deploy_on_start=False
 app = create_app(config)
 with app.app_context():
     while True:
-        done = run_pending(config, owner="victim", limit=200)
+        done = run_rules(config, owner="victim", limit=200)
         print(done, flush=True)
         if not done:
             time.sleep(0.05)
@@ -113,7 +113,7 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(rules_deployed, erp
     # Another worker claims the partitions once the victim's keys expire, and finishes.
     deadline = time.monotonic() + names.lease_seconds * 10 + 60
     while time.monotonic() < deadline:
-        run_pending(config, owner="rescuer", limit=5000)
+        run_rules(config, owner="rescuer", limit=5000)
         if not Signal.select().where(Signal.status == "pending").count():
             break
         time.sleep(0.1)
@@ -135,7 +135,7 @@ def test_a_signal_the_broker_has_but_the_table_lacks_gets_its_row(rules_deployed
     bus = jetstream.bus(config.signals_url, jetstream.names_of(config))
     stream = [returned(0), returned(1), returned(2)]
     bus.publish(parse(stream))
-    assert run_pending(config, owner="w1") == 3
+    assert run_rules(config, owner="w1") == 3
     rows = {s.id: s for s in Signal.select()}
     assert sorted(rows) == sorted(s["id"] for s in stream)
     assert rows[stream[2]["id"]].status == "case_opened"
