@@ -13,6 +13,8 @@ Public API
     ``Date-Time``, ``Is in range``) are recognised. Without it, adjacent plain words are joined
     into one name (``Monthly Salary * 12`` works), and built-in function names are always known.
     Raises ``FeelSyntaxError`` (``.expression``, ``.column`` 1-based, ``.message``).
+    ``known_names`` may also be a ``NameIndex`` from ``name_index(names)``: a caller that
+    compiles many expressions over the same names (a DMN model) indexes them once.
 
 ``Expression.evaluate(scope, *, warnings=None, type_resolver=None) -> Any``
     ``scope`` is a ``Mapping[str, Any]`` or a ``Scope``. Warnings are appended to ``warnings``.
@@ -78,8 +80,9 @@ from __future__ import annotations
 from .builtins import BUILTINS
 from .conversion import to_feel
 from .errors import FeelSyntaxError
-from .expression import Expression, compile_expression
+from .expression import Expression, compile_expression, name_index
 from .formatting import format_value
+from .names import NameIndex
 from .scope import MISSING, Scope, TypeResolver
 from .semantics import equals
 from .conformance import is_instance
@@ -93,6 +96,7 @@ __all__ = [
     "FeelFunction",
     "FeelSyntaxError",
     "MISSING",
+    "NameIndex",
     "NUMBER_CONTEXT",
     "Range",
     "Scope",
@@ -104,5 +108,6 @@ __all__ = [
     "equals",
     "format_value",
     "is_instance",
+    "name_index",
     "to_feel",
 ]
