@@ -23,7 +23,8 @@ Public API
 
 ``Instance``
     ``id``, ``status`` ('waiting' | 'completed' | 'failed' | 'cancelled'), ``failure``
-    (``EngineFailure`` or None), ``data``, ``user_tasks() -> list[UserTaskView]``,
+    (``EngineFailure`` or None), ``data``, ``user_tasks() -> list[UserTaskView]`` (assignee,
+    candidates, ``due_at`` and ``follow_up_at`` evaluated when the task became ready),
     ``complete_task(task_id, data, *, actor)``, ``next_due_at()``, ``fire_due_timers(now=None)``,
     ``waiting_messages() -> list[WaitingMessage]`` (each unpacks as ``(name, correlation)``),
     ``deliver_message(name, payload)``, ``retry()``, ``cancel()``, ``dumps() -> str``,
@@ -34,12 +35,16 @@ Ports (``ports``): ``DecisionPort.evaluate(ref, inputs) -> DecisionOutcome(value
 bpmn_error_code=None, retryable=True)``, a clock ``() -> datetime`` (UTC aware). In-memory:
 ``ConnectorRegistry`` (``register(name, fn)``), ``DictDecisionPort``, ``FixedClock``.
 
+Expressions: FEEL (``=...``), EL (``${...}``/``#{...}``, the JUEL subset of ``engine.juel``,
+compiled at deploy; ``compile_juel(text).evaluate(variables, now=clock)``) or restricted Python.
+
 Errors: ``DefinitionInvalid`` (deploy), ``EngineFailure`` (a process fault; recorded on the
 instance, not raised, during operations; raised by ``load`` for unreadable state), ``NotFound``
 and ``Conflict`` (caller mistakes), all from ``service.errors``.
 """
 from __future__ import annotations
 
+from . import spiff_compat  # noqa: F401 - first: refuses an untested SpiffWorkflow version
 from .definitions import ProcessDefinition, parse_definitions
 from .instance import Instance, Runtime
 from .library import ProcessLibrary, ProcessSpec

@@ -4,8 +4,9 @@ Modelers write three kinds of expressions and we accept all of them wherever the
 evaluates one (conditions, parameters, due dates, timers, properties):
 
 * ``=...``     FEEL, as Camunda 8 writes it, evaluated by our own engine ``service.decisions.feel``
-* ``${...}``   a Camunda 7 (JUEL) expression; the inside is evaluated as restricted Python, which
-               covers what analysts write there (``${amount > 100}``, ``${sla_hours}``)
+* ``${...}``/``#{...}`` anywhere in the text: Camunda 7's EL (JUEL), compiled by ``juel`` into
+               closures over the supported subset (``${approved == true}``, ``${!clarified}``,
+               ``${dateTime().plusDays(2).toDate()}``, ``Order ${id}``); never Python
 * anything else: restricted Python (SpiffWorkflow's convention)
 
 FEEL results are converted to plain Python (``Decimal`` to ``int``/``float``, FEEL durations to
@@ -13,15 +14,16 @@ FEEL results are converted to plain Python (``Decimal`` to ``int``/``float``, FE
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Mapping
 
-__all__ = ["ExpressionError", "classify", "evaluate_feel", "from_feel", "check_feel"]
+from service.decisions import feel
 
-_JUEL = re.compile(r"^\s*\$\{(.*)\}\s*$", re.S)
+from .juel import is_juel
+
+__all__ = ["ExpressionError", "classify", "evaluate_feel", "from_feel", "check_feel", "is_expression"]
 
 
 class ExpressionError(ValueError):
@@ -29,29 +31,24 @@ class ExpressionError(ValueError):
 
 
 def classify(text: str) -> tuple[str, str]:
-    """Return ``(language, body)`` with language ``'feel'`` or ``'python'``."""
+    """Return ``(language, body)``: ``'feel'`` (body without ``=``), ``'juel'`` (the whole text,
+    which may mix literal parts and ``${...}``) or ``'python'``."""
     stripped = text.strip()
     if stripped.startswith("="):
         return "feel", stripped[1:].strip()
-    match = _JUEL.match(stripped)
-    if match:
-        return "python", match.group(1).strip()
+    if is_juel(stripped):
+        return "juel", stripped
     return "python", stripped
 
 
-def _feel():
-    # Imported lazily: the FEEL package is developed beside the engine and the engine must
-    # import (and run Python-only processes) even where FEEL is unavailable.
-    try:
-        from service.decisions import feel
-    except ImportError as exc:
-        raise ExpressionError(f"FEEL is not available: {exc}") from exc
-    return feel
+def is_expression(text: str | None) -> bool:
+    """Whether an attribute value is an expression (FEEL ``=...`` or EL ``${...}``) rather than
+    a literal such as a group name or an ISO duration."""
+    return bool(text) and (text.strip().startswith("=") or is_juel(text))
 
 
 @lru_cache(maxsize=2048)
 def _compile_feel(body: str):
-    feel = _feel()
     try:
         return feel.compile_expression(body)
     except feel.FeelSyntaxError as exc:
@@ -59,7 +56,7 @@ def _compile_feel(body: str):
 
 
 def check_feel(body: str) -> None:
-    """Compile FEEL text, raising :class:`ExpressionError` if it is invalid or FEEL is missing."""
+    """Compile FEEL text, raising :class:`ExpressionError` if it is invalid."""
     _compile_feel(body)
 
 
@@ -70,7 +67,6 @@ def evaluate_feel(body: str, data: Mapping[str, Any]) -> Any:
     reported as an error here, since a process cannot act sensibly on it.
     """
     expression = _compile_feel(body)
-    feel = _feel()
     warnings: list = []
     value = expression.evaluate(feel.to_feel(dict(data)), warnings=warnings)
     if value is None and warnings:
@@ -93,5 +89,5 @@ def from_feel(value: Any) -> Any:
     if type(value).__name__ == "DaysTimeDuration":
         return timedelta(seconds=float(value.total_seconds))
     if type(value).__name__ == "YearsMonthsDuration":
-        return _feel().format_value(value)  # ISO text, e.g. "P1Y2M": calendar-dependent
+        return feel.format_value(value)  # ISO text, e.g. "P1Y2M": calendar-dependent
     return value

@@ -31,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
 
+from . import assignment
 from .library import ProcessSpec
 from .messages import CorrelatedMessage
 from .ports import ConnectorPort, DecisionPort, system_clock
@@ -38,9 +39,9 @@ from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
 from .sandbox import Sandbox
 from .script_engine import InstanceScriptEngine, task_failure
+from .spiff_compat import force_state, refresh, run_ready_tasks
 from .state import StateError, decode, encode
 from .tasks import HumanTask
-from .timers import due_of
 from .views import EngineEvent, UserTaskView, WaitingMessage
 
 __all__ = ["Instance", "Runtime"]
@@ -239,7 +240,7 @@ class Instance:
                         and definition.matches(task.internal_data.get("correlation", {}), payload)):
                     def catch(task=task, definition=definition):
                         task.task_spec.catch(task, BpmnEvent(definition, payload=payload))
-                        task.task_spec._update(task)
+                        refresh(task)
                     self._guarded(catch)
                     self._advance()
                     return
@@ -253,7 +254,7 @@ class Instance:
         failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
         self._failure, self._status = None, "waiting"
         for task in failed:
-            task._set_state(TaskState.READY)
+            force_state(task, TaskState.READY)
         self._advance()
 
     def cancel(self) -> None:
@@ -371,13 +372,13 @@ class Instance:
                 raise task_failure(task, f"more than {STEP_LIMIT} automatic steps without a wait "
                                          "state (an endless loop?)", limit="steps")
 
-        while workflow._do_engine_steps(None, did_complete):
+        while run_ready_tasks(workflow, None, did_complete):
             if len(workflow.tasks) - last_size[0] > PRUNE_EVERY:
                 prune(workflow)
                 last_size[0] = len(workflow.tasks)
         workflow.refresh_timers()
         # Timers that fell due while running (refresh may make them ready) run now too.
-        while workflow._do_engine_steps(None, did_complete):
+        while run_ready_tasks(workflow, None, did_complete):
             pass
 
     def _check_end(self) -> None:
@@ -393,34 +394,17 @@ class Instance:
                        limit="no-end")
 
     def _on_ready(self, task) -> dict:
-        assignment = task.task_spec.assignment
-        due = None
-        if assignment.due_date:
-            try:
-                text = assignment.due_date.strip()
-                value = self.engine.evaluate(task, text) if text.startswith(("=", "${")) else text
-                due = due_of(value, self.engine.now()) if value else None
-            except (EngineFailure, ValueError, TypeError) as exc:
-                raise task_failure(task, f"due date {assignment.due_date!r} failed: {exc}") from exc
-        task.internal_data["due_at"] = due.isoformat() if due else None
-        return {"candidate_groups": list(self._groups(task)), "assignee": assignment.assignee,
-                "due_at": due}
-
-    def _groups(self, task) -> tuple[str, ...]:
-        out: list[str] = []
-        for group in task.task_spec.assignment.candidate_groups:
-            if group.startswith(("=", "${")):
-                value = self.engine.evaluate(task, group)
-                out.extend([value] if isinstance(value, str) else list(value or []))
-            else:
-                out.append(group)
-        return tuple(out)
+        def evaluate(text):
+            return self.engine.evaluate(task, text)
+        try:
+            return assignment.resolve(task, evaluate, self.engine.now())
+        except (ValueError, TypeError) as exc:
+            raise task_failure(task, f"assignment failed: {exc}") from exc
 
     def _view(self, task) -> UserTaskView:
         spec = task.task_spec
-        assignment = spec.assignment
         properties = {}
-        for name, value in assignment.properties.items():
+        for name, value in spec.assignment.properties.items():
             if isinstance(value, str) and value.startswith("="):
                 try:
                     properties[name] = self.engine.evaluate(task, value)
@@ -429,13 +413,12 @@ class Instance:
                     log.warning("property failed", extra={"instance": self.id, "error": exc.detail})
             else:
                 properties[name] = value
-        due = task.internal_data.get("due_at")
-        from .timers import parse_when
-
+        resolved = assignment.resolved(task) or self._on_ready(task)
         return UserTaskView(
             id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
-            lane=assignment.lane, candidate_groups=self._groups(task),
-            candidate_users=assignment.candidate_users, assignee=assignment.assignee,
-            due_at=parse_when(due) if due else None, form=assignment.form, properties=properties,
+            lane=spec.assignment.lane, candidate_groups=tuple(resolved["candidate_groups"]),
+            candidate_users=tuple(resolved["candidate_users"]), assignee=resolved["assignee"],
+            due_at=resolved["due_at"], follow_up_at=resolved["follow_up_at"],
+            form=spec.assignment.form, properties=properties,
             data=dict(task.data), process_key=self.spec.key,
         )

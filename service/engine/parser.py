@@ -17,6 +17,7 @@ attributes analysts use are read too:
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -48,12 +49,15 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 )
 from SpiffWorkflow.spiff.specs.defaults import ReceiveTask, ScriptTask, SendTask
 
-from .expressions import ExpressionError, check_feel, classify
+from .assignment import split_names
+from .expressions import ExpressionError, check_feel, classify, is_expression
+from .juel import JuelError, compile_juel
 from .forms import FormError, camunda_form, inline_form
 from .messages import CorrelatedMessage
 from .sandbox import Sandbox, ScriptRejected
+from .spiff_compat import spiff_extensions
 from .tasks import RESULT_MAPPINGS, Assignment, ConnectorTask, DecisionTask, HumanTask
-from .timers import ClockCycle, ClockDuration, ClockTimeDate
+from .timers import ClockCycle, ClockDuration, ClockTimeDate, due_of
 
 __all__ = ["CAMUNDA_NS", "NSMAP", "OmniflowParser", "SPIFF_NS", "check_expression"]
 
@@ -64,18 +68,38 @@ _C = "{" + CAMUNDA_NS + "}"
 
 
 def check_expression(text: str | None, node: Any, filename: str | None, what: str) -> None:
-    """Compile an expression (FEEL, ``${...}`` or restricted Python) or raise ValidationException."""
+    """Compile an expression (FEEL, EL ``${...}`` or restricted Python) or raise ValidationException."""
     if text is None or not text.strip():
         return
     language, body = classify(text)
     try:
         if language == "feel":
             check_feel(body)
+        elif language == "juel":
+            compile_juel(body)
         else:
             Sandbox.check(body, "eval")
-    except (ExpressionError, ScriptRejected) as exc:
+    except (ExpressionError, ScriptRejected, JuelError) as exc:
         raise ValidationException(f"invalid {what} {text.strip()!r}: {exc}", node=node,
                                   file_name=filename) from exc
+
+
+def check_assignment(assignment: Assignment, node: Any, filename: str | None) -> None:
+    """Compile every expression of a human task's assignment (deploy-time, with the element)."""
+    for what, texts in (("candidate group", assignment.candidate_groups),
+                        ("candidate user", assignment.candidate_users),
+                        ("assignee", (assignment.assignee,)), ("due date", (assignment.due_date,)),
+                        ("follow-up date", (assignment.follow_up_date,))):
+        for text in texts:
+            if text and is_expression(text):
+                check_expression(text, node, filename, what)
+            elif text and what in ("due date", "follow-up date"):
+                try:
+                    due_of(text, datetime.now(timezone.utc))
+                except (ValueError, TypeError) as exc:
+                    raise ValidationException(f"invalid {what} {text!r}: an ISO date, date-time "
+                                              "or duration, or an expression", node=node,
+                                              file_name=filename) from exc
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -135,19 +159,18 @@ class HumanTaskParser(_TaskMixin):
             raise ValidationException(str(exc), node=exc.node if exc.node is not None else self.node,
                                       file_name=self.filename) from exc
         lane = _lane_of(self)
-        groups = _split(self.node.get(f"{_C}candidateGroups")) or ((lane,) if lane else ())
-        due = self.node.get(f"{_C}dueDate")
-        if due and (due.startswith("=") or due.startswith("${")):
-            check_expression(due, self.node, self.filename, "due date")
+        groups = split_names(self.node.get(f"{_C}candidateGroups")) or ((lane,) if lane else ())
         assignment = Assignment(
             candidate_groups=groups,
-            candidate_users=_split(self.node.get(f"{_C}candidateUsers")),
-            assignee=self.node.get(f"{_C}assignee") or None,
-            due_date=due or None,
+            candidate_users=split_names(self.node.get(f"{_C}candidateUsers")),
+            assignee=(self.node.get(f"{_C}assignee") or "").strip() or None,
+            due_date=(self.node.get(f"{_C}dueDate") or "").strip() or None,
+            follow_up_date=(self.node.get(f"{_C}followUpDate") or "").strip() or None,
             lane=lane,
             form=form,
             properties=properties,
         )
+        check_assignment(assignment, self.node, self.filename)
         return self.spec_class(self.spec, self.bpmn_id, assignment=assignment,
                                variable=ext.get("variableName"), prescript=pre, postscript=post,
                                **self.bpmn_attributes)
@@ -157,7 +180,7 @@ class DecisionTaskParser(_TaskMixin):
     @staticmethod
     def get_decision_ref(node):
         # SpiffWorkflow's DMN-aware parser collects these as dependencies; we only report them.
-        ref = SpiffTaskParser._parse_extensions(node).get("calledDecisionId")
+        ref = spiff_extensions(node).get("calledDecisionId")
         return ref or node.get(f"{_C}decisionRef")
 
     def create_task(self):
@@ -204,8 +227,8 @@ class ConnectorTaskParser(_TaskMixin):
             return (node.get(f"{_C}topic") or "").strip() or None
         delegate = node.get(f"{_C}delegateExpression")
         if delegate:
-            language, body = classify(delegate)
-            return body.strip() if language == "python" else None
+            body = delegate.strip()
+            return body[2:-1].strip() if body[:2] in ("${", "#{") and body.endswith("}") else body
         if node.get(f"{_C}class"):
             return node.get(f"{_C}class").strip()
         connector_id = first(self.xpath("./bpmn:extensionElements/camunda:connector/camunda:connectorId"))
@@ -232,7 +255,7 @@ class ConnectorTaskParser(_TaskMixin):
             raise ValidationException(f"unsupported input parameter content {child.tag}",
                                       node=self.node, file_name=self.filename)
         text = (node.text or "").strip()
-        if text.startswith("=") or text.startswith("${"):
+        if is_expression(text):
             return text
         return repr(text)  # a literal: a Python string expression
 
@@ -294,7 +317,7 @@ class _Events(SpiffEventDefinitionParser):
                 text = (node.text or "").strip()
                 if not text:
                     self.raise_validation_exception("a timer needs a value")
-                if text.startswith("=") or text.startswith("${"):
+                if is_expression(text):
                     check_expression(text, self.node, self.filename, "timer expression")
                 return cls(name, text, description=self.get_event_description(event))
         self.raise_validation_exception("a timer needs a timeDate, timeDuration or timeCycle")

@@ -28,9 +28,11 @@ from SpiffWorkflow.util.task import TaskState
 from service.errors import EngineFailure
 
 from .expressions import ExpressionError, classify, evaluate_feel
+from .juel import JuelError, JuelEvaluationError, compile_juel
 from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
 from .recorder import Recorder
 from .sandbox import Sandbox, ScriptRejected, ScriptTimeout
+from .spiff_compat import refresh
 
 __all__ = ["InstanceScriptEngine", "task_failure"]
 
@@ -89,6 +91,8 @@ class InstanceScriptEngine(PythonScriptEngine):
         language, body = classify(text)
         if language == "feel":
             return evaluate_feel(body, data)
+        if language == "juel":
+            return compile_juel(body).evaluate(data, now=self.now)
         return self.sandbox.evaluate(body, data)
 
     def evaluate(self, task, expression, external_context=None):
@@ -100,8 +104,10 @@ class InstanceScriptEngine(PythonScriptEngine):
             raise
         except ScriptTimeout as exc:
             raise task_failure(task, f"expression {expression!r} stopped: {exc}") from exc
-        except (ExpressionError, ScriptRejected) as exc:
+        except (ExpressionError, ScriptRejected, JuelError) as exc:
             raise task_failure(task, f"expression {expression!r} refused: {exc}") from exc
+        except JuelEvaluationError as exc:
+            raise task_failure(task, f"expression {expression!r} failed: {exc}") from exc
         except Exception as exc:  # the analyst's expression failed: name it and the element
             raise task_failure(task, f"expression {expression!r} failed: {type(exc).__name__}: {exc}") from exc
 
@@ -192,7 +198,7 @@ class InstanceScriptEngine(PythonScriptEngine):
                     and definition.code in (None, exc.bpmn_error_code)):
                 payload = {"error_code": exc.bpmn_error_code, "message": exc.message}
                 spec.catch(sibling, BpmnEvent(definition, payload=payload))
-                spec._update(sibling)
+                refresh(sibling)
                 return True
         return False
 

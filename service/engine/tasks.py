@@ -25,12 +25,14 @@ RESULT_MAPPINGS = ("singleEntry", "singleResult", "collectEntries", "resultList"
 
 @dataclass(frozen=True)
 class Assignment:
-    """Who may work on a human task and when it is due, as modelled (expressions unevaluated)."""
+    """Who may work on a human task and when it is due, as modelled (expressions unevaluated;
+    ``assignment.resolve`` evaluates them when the task becomes ready)."""
 
     candidate_groups: tuple[str, ...] = ()
     candidate_users: tuple[str, ...] = ()
     assignee: str | None = None
     due_date: str | None = None
+    follow_up_date: str | None = None
     lane: str | None = None
     form: dict = field(default_factory=dict)
     properties: dict = field(default_factory=dict)

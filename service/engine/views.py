@@ -49,6 +49,7 @@ class UserTaskView:
     properties: dict
     data: dict = field(repr=False)
     process_key: str = ""
+    follow_up_at: datetime | None = None
 
 
 @dataclass(frozen=True)
