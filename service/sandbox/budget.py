@@ -65,7 +65,8 @@ class Budget:
     size or regex drives, so it is small.
     """
 
-    __slots__ = ("limits", "deadline", "steps_left", "_until_check", "_outer_deadline")
+    __slots__ = ("limits", "deadline", "steps_left", "_until_check", "_outer_deadline",
+                 "_token")
 
     def __init__(self, limits: Limits, *, deadline: float | None = None,
                  steps_left: int | None = None, start_clock: bool = True):
@@ -106,6 +107,14 @@ class Budget:
 
     def remaining_seconds(self) -> float:
         return max(0.0, self.start_clock() - time.thread_time())
+
+    def __enter__(self) -> Budget:
+        """Make this budget the current one (how :func:`ensure` opens a block)."""
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _current.reset(self._token)
 
     def check_size(self, n: int, what: str = "value") -> None:
         """Refuse building a collection of ``n`` items (or a string of ``n`` characters)."""
@@ -156,29 +165,31 @@ class bounded:
             outer.steps_left = min(outer.steps_left, self._budget.steps_left)
 
 
-class ensure:
+def ensure(limits: Limits = DEFAULT_LIMITS):
     """Open a block with ``limits`` unless one is already open (then join it).
 
-    ``with ensure() as budget:``; joining an open block costs one context variable read.
+    ``with ensure() as budget:``. Every decision evaluation goes through here, so both cases
+    are cheap: joining returns a shared do-nothing context, opening enters a new lazily
+    clocked :class:`Budget` directly (one object, no clock read until the first step).
     """
+    if _current.get() is not None:
+        return _JOIN
+    return Budget(limits, start_clock=False)
 
-    __slots__ = ("limits", "_token")
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS):
-        self.limits = limits
+class _Join:
+    """The context :func:`ensure` returns inside an open block: it yields that block's budget."""
+
+    __slots__ = ()
 
     def __enter__(self) -> Budget:
-        budget = _current.get()
-        if budget is not None:
-            self._token = None
-            return budget
-        budget = Budget(self.limits, start_clock=False)
-        self._token = _current.set(budget)
-        return budget
+        return _current.get()
 
     def __exit__(self, *exc_info) -> None:
-        if self._token is not None:
-            _current.reset(self._token)
+        return None
+
+
+_JOIN = _Join()
 
 
 def tick(n: int = 1) -> None:

@@ -78,6 +78,13 @@ def test_catastrophic_backtracking_is_fast_or_bounded():
         assert exc.kind == "cpu"
 
 
+def test_a_regex_that_backtracks_without_end_raises_budget_exceeded():
+    expression = compile_expression('matches(s, "(a|aa)+\\\\1c")')
+    with bounded(Limits(cpu_seconds=0.2)), pytest.raises(BudgetExceeded) as raised:
+        expression.evaluate({"s": "a" * 30})
+    assert raised.value.kind == "cpu"
+
+
 def test_regex_built_ins_still_follow_xpath():
     assert compile_expression('replace("abcd", "(ab)|(a)", "[1=$1][2=$2]")').evaluate({}) == \
         "[1=ab][2=]cd"

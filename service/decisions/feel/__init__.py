@@ -3,7 +3,13 @@
 FEEL text is untrusted analysts' input: it is parsed by our own lexer and parser, never given to
 Python ``eval``/``exec``, and compiled once into a tree of Python closures so that evaluating it
 does not re-walk an AST. Runtime faults (a type mismatch, a bad argument, an unknown name) give
-FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise.
+FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise, and
+``service.sandbox.BudgetExceeded`` when an evaluation goes beyond the shared budget: every
+evaluation runs in the caller's ``bounded`` block or opens one (``ensure``); loops, built
+lists and strings, list built-ins and function calls take steps from it; regular expressions
+run through ``service.sandbox.regex``. Text nested more than ``parser.MAX_NESTING`` levels (or
+whose tree is deeper than ``parser.MAX_DEPTH``) is a syntax error, so neither compiling nor
+evaluating can hit Python's recursion limit.
 
 Public API
 ----------
