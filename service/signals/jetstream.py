@@ -112,6 +112,9 @@ class Bus:
                                         daemon=True)
         self._thread.start()
         self._subs: dict[str, object] = {}
+        self._held: dict[str, tuple[str, int]] = {}     # partition -> (owner, key revision)
+        self._lost: dict[str, set[str]] = {}            # owner -> partitions taken from it
+        self._renewing = None
         try:
             self._call(self._connect())
         except Exception as exc:  # noqa: BLE001 - connection errors of every kind
@@ -150,14 +153,17 @@ class Bus:
         return sum(1 for a in acks if a.duplicate)
 
     async def _publish(self, envelopes):
+        """Send every message, then wait for every acknowledgement (pipelined, not one round
+        trip per signal)."""
         n, js = self.names, self.js
-        sends = []
+        pending = []
         for env in envelopes:
             body = json.dumps({"id": env.id, "type": env.type, "at": env.at.isoformat(),
                                "data": env.data}, ensure_ascii=False).encode()
-            sends.append(js.publish(n.subject_of(env.partition, env.data.get("location")), body,
-                                    headers={"Nats-Msg-Id": env.id}))
-        return await asyncio.gather(*sends)
+            pending.append(await js.publish_async(
+                n.subject_of(env.partition, env.data.get("location")), body,
+                headers={"Nats-Msg-Id": env.id}, wait_stall=self.timeout))
+        return await asyncio.wait_for(asyncio.gather(*pending), self.timeout)
 
     # partitions and ownership --------------------------------------------------------------------
 
@@ -166,24 +172,58 @@ class Bus:
         info = self._call(self.js.stream_info(self.names.stream, subjects_filter=">"))
         return sorted({self.names.partition_of(s) for s in (info.state.subjects or {})})
 
-    def claim(self, partition: str, owner: str, revision: int | None) -> int | None:
-        """Take a free partition, or renew ours (``revision`` from the last claim); returns
-        the new revision, or None when another worker holds it."""
-        return self._call(self._claim(token(partition), owner.encode(), revision))
+    def claim(self, partition: str, owner: str) -> bool:
+        """Take a free partition; True when it is now ours. This connection then renews its
+        key every third of the key's lifetime from the event loop thread, whatever the worker
+        is busy with (a long replay must not cost it the partition), until :meth:`lost` says
+        it could not, or :meth:`release`."""
+        return self._call(self._claim(partition, owner))
 
-    async def _claim(self, key, owner, revision):
+    async def _claim(self, partition, owner):
         try:
-            if revision is not None:
-                return await self.kv.update(key, owner, last=revision)
-            return await self.kv.create(key, owner)
+            revision = await self.kv.create(token(partition), owner.encode())
         except KeyWrongLastSequenceError:
-            return None
+            return False
+        self._held[partition] = (owner, revision)
+        if self._renewing is None:
+            self._renewing = asyncio.ensure_future(self._renew_forever())
+        return True
 
-    def release(self, partition: str, revision: int) -> None:
-        try:
-            self._call(self.kv.delete(token(partition), last=revision))
-        except Exception:  # noqa: BLE001 - gone or taken already: expiry frees it anyway
-            pass
+    async def _renew_forever(self):
+        while True:
+            await asyncio.sleep(self.names.lease_seconds / 3)
+            for partition, (owner, revision) in list(self._held.items()):
+                try:
+                    revision = await self.kv.update(token(partition), owner.encode(),
+                                                    last=revision)
+                except KeyWrongLastSequenceError:
+                    # Expired (we were cut off longer than its lifetime) or taken: it is free
+                    # again only if nobody took it; the committed position tells the rest.
+                    try:
+                        revision = await self.kv.create(token(partition), owner.encode())
+                    except KeyWrongLastSequenceError:
+                        self._held.pop(partition, None)
+                        self._lost.setdefault(owner, set()).add(partition)
+                        continue
+                except Exception:  # noqa: BLE001 - a disconnect: the next round tries again
+                    continue
+                if partition in self._held:
+                    self._held[partition] = (owner, revision)
+
+    def lost(self, owner: str) -> set[str]:
+        """The owner's partitions whose key another worker holds now (renewal failed)."""
+        return self._lost.pop(owner, set())
+
+    def release(self, partition: str) -> None:
+        self._call(self._release(partition))
+
+    async def _release(self, partition):
+        held = self._held.pop(partition, None)
+        if held is not None:
+            try:
+                await self.kv.delete(token(partition), last=held[1])
+            except Exception:  # noqa: BLE001 - gone or taken already: expiry frees it anyway
+                pass
 
     # consuming ------------------------------------------------------------------------------------
 
@@ -252,6 +292,8 @@ class Bus:
 
     def close(self) -> None:
         try:
+            if self._renewing is not None:
+                self._loop.call_soon_threadsafe(self._renewing.cancel)
             if getattr(self, "nc", None) is not None:
                 self._call(self.nc.close())
         except Exception:  # noqa: BLE001 - closing a broken connection

@@ -4,8 +4,8 @@ Every worker process runs :func:`run_pending` in its loop, as with the signal ta
 broker does what the lease table does there (see :mod:`.jetstream` for the layout):
 
 - *Assignment*: a worker claims each partition it sees in the stream that no one holds, by
-  creating the partition's key in the owners bucket; it renews the key every third of its
-  lifetime. A worker killed with SIGKILL renews nothing: its keys expire and the others claim
+  creating the partition's key in the owners bucket; its connection renews the key every
+  third of its lifetime from its own thread, so a long replay does not lose it. A worker killed with SIGKILL renews nothing: its keys expire and the others claim
   its partitions. Workers can join or stop at any time.
 - *Delivery and redelivery*: on claiming a partition, the worker (re)starts the partition's
   durable pull consumer right after the position committed in the database, so the new owner
@@ -53,8 +53,6 @@ class _Moved(Exception):
 
 @dataclass
 class _Owned:
-    revision: int              # of the partition's key in the owners bucket
-    renewed: float             # monotonic time of the last claim or renewal
     next_delivery: int = 0     # the consumer sequence expected next (0: not known yet)
 
 
@@ -89,30 +87,24 @@ class StreamConsumer:
     # ownership ----------------------------------------------------------------------------
 
     def maintain(self) -> None:
-        """Renew the keys that are due, claim free partitions, drop the ones lost."""
+        """Claim free partitions and drop the ones another worker took (renewal is the
+        connection's own, see :meth:`.jetstream.Bus.claim`)."""
+        for partition in self.bus.lost(self.owner):
+            log.warning("lost a signal partition", extra={"partition": partition})
+            self._drop(partition)
         now = time.monotonic()
-        if now - self.discovered >= DISCOVER_SECONDS:
-            self.known = self.bus.partitions()
-            self.discovered = now
-        renew_after = self.bus.names.lease_seconds / 3
+        if now - self.discovered < DISCOVER_SECONDS:
+            return
+        self.known = self.bus.partitions()
+        self.discovered = now
         for partition in self.known:
-            owned = self.owned.get(partition)
-            if owned is None:
-                revision = self.bus.claim(partition, self.owner, None)
-                if revision is not None:
-                    self._take(partition, revision)
-            elif now - owned.renewed >= renew_after:
-                revision = self.bus.claim(partition, self.owner, owned.revision)
-                if revision is None:
-                    log.warning("lost a signal partition", extra={"partition": partition})
-                    self._drop(partition)
-                else:
-                    owned.revision, owned.renewed = revision, now
+            if partition not in self.owned and self.bus.claim(partition, self.owner):
+                self._take(partition)
 
-    def _take(self, partition: str, revision: int) -> None:
+    def _take(self, partition: str) -> None:
         forget(partition)
         self.bus.start_after(partition, _position(partition, self.owner))
-        self.owned[partition] = _Owned(revision, time.monotonic())
+        self.owned[partition] = _Owned()
         log.info("took a signal partition", extra={"partition": partition, "owner": self.owner})
 
     def _restart(self, partition: str) -> None:
@@ -129,9 +121,9 @@ class StreamConsumer:
         self.owned.pop(partition, None)
 
     def release_all(self) -> None:
-        for partition, owned in list(self.owned.items()):
+        for partition in list(self.owned):
             self._drop(partition)
-            self.bus.release(partition, owned.revision)
+            self.bus.release(partition)
 
     # batches ------------------------------------------------------------------------------
 
@@ -152,6 +144,7 @@ class StreamConsumer:
             # Another worker committed this partition: our key expired while we worked.
             log.warning("signal partition taken over", extra={"partition": partition})
             self._drop(partition)
+            self.bus.release(partition)
             return 0
         except BaseException:
             self._restart(partition)      # the state ran ahead of a batch that did not commit
