@@ -94,7 +94,7 @@ class Worker:
         for job in outbox.claim(owner=self.owner, now=now, limit=self.batch, lease=self.lease):
             try:
                 result = outbox.deliver(job, now=now, registry=self.registry,
-                                        backoff=self.backoff)
+                                        backoff=self.backoff, config=self.config)
             except Exception:  # noqa: BLE001 - recording the outcome failed; the lease expires
                 log.exception("outbox job failed", extra={"job": job.id})
                 failed += 1
