@@ -62,8 +62,9 @@ def deploy(users, files):
 
 @pytest.fixture
 def clock():
-    # a second ahead: jobs written by the requests below are due at the real now
-    return FixedClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=1))
+    # a minute ahead: jobs the requests below write are due at the real now
+    return FixedClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+                      + dt.timedelta(minutes=1))
 
 
 @pytest.fixture
