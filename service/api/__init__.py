@@ -6,10 +6,10 @@ tables or the engines. Add a resource by importing its blueprint module here.
 from __future__ import annotations
 
 from . import (audit, cases, decisions, deployments, engine_rest, incidents, messages, models,
-               signals, tasks, users)
+               notifications, signals, tasks, users)
 
 _MODULES = [cases, tasks, deployments, decisions, audit, users, models, signals, messages,
-            incidents]
+            incidents, notifications]
 
 
 def blueprints():

@@ -12,8 +12,8 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditHead, Incident, Instance, MessageSubscription, SchemaVersion,
-                     Signal)
+from .tables import (ALL_TABLES, AuditHead, ExternalTask, Incident, Instance, MessageSubscription,
+                     NotificationPreference, SchemaVersion, Signal, TaskNotice)
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,19 @@ def _signal_partition_index(db):
     Signal.create_table(safe=True)        # creates the missing index only (IF NOT EXISTS)
 
 
+def _external_tasks_and_notifications(db):
+    """Version 4: ``external_task`` (the external tasks waiting for workers, with their locks),
+    ``notification_preference`` (email address and opt-outs per user) and ``task_notice``
+    (which notifications were queued for a task, so each is sent once)."""
+    db.create_tables([ExternalTask, NotificationPreference, TaskNotice], safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
     (3, "signal partition and arrival order index", _signal_partition_index),
+    (4, "external tasks with locks, notification preferences and notices",
+     _external_tasks_and_notifications),
 ]
 
 

@@ -14,7 +14,7 @@ from ..context import clock_of, config
 from ..deployments import MAX_FILE_NAME
 from . import auth, errors
 from .schemas import (DeploymentAnswer, EvaluateBody, MessageBody, ProcessInstanceAnswer,
-                      Problem, StartBody, VersionAnswer)
+                      CamundaError, StartBody, VersionAnswer)
 from .values import from_camunda, to_camunda
 
 blp = Blueprint("engine-rest", __name__, url_prefix="/engine-rest",
@@ -30,7 +30,7 @@ ERRORS = {400: "Invalid request (names the field)", 401: "Authentication require
 def _errors(*codes):
     def decorate(view):
         for code in codes:
-            view = blp.alt_response(code, schema=Problem, description=ERRORS[code])(view)
+            view = blp.alt_response(code, schema=CamundaError, description=ERRORS[code])(view)
         return view
     return decorate
 

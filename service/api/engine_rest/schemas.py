@@ -26,7 +26,7 @@ Variables = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=
                         metadata={"description": "name -> {\"value\": ..., \"type\": ...}"})
 
 
-class Problem(Schema):
+class CamundaError(Schema):
     type = fields.String(metadata={"description": "InvalidRequestException, "
                                                   "BadUserRequestException, "
                                                   "AuthenticationException, "

@@ -8,7 +8,7 @@ from ...usecases import camunda
 from ..context import clock_of, config
 from ..limits import MAX_ID
 from . import auth, errors
-from .schemas import ClaimBody, CompleteTaskBody, Problem, TaskAnswer, TaskQuery
+from .schemas import ClaimBody, CompleteTaskBody, CamundaError, TaskAnswer, TaskQuery
 from .values import from_camunda, to_camunda
 
 blp = Blueprint("engine-rest-task", __name__, url_prefix="/engine-rest/task",
@@ -22,7 +22,7 @@ def _errors(view):
     for code, text in ((400, "Invalid request"), (401, "Authentication required"),
                        (403, "Not allowed"), (404, "No such task visible to you"),
                        (409, "Changed by another request")):
-        view = blp.alt_response(code, schema=Problem, description=text)(view)
+        view = blp.alt_response(code, schema=CamundaError, description=text)(view)
     return view
 
 
