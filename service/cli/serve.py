@@ -30,7 +30,8 @@ def _http_server(config, host: str, port: int, workers: int, threads: int):
             # sync workers take one request at a time and close the connection after it, so
             # the kernel spreads requests over the processes; gthread workers keep a client's
             # keep-alive connection, and a few busy clients can pin one process.
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("worker_class", "service.cli.http_workers.ProblemThreadWorker"
+                         if threads > 1 else "service.cli.http_workers.ProblemSyncWorker")
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
