@@ -24,7 +24,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(config, db):
-    env = {**os.environ, "DATABASE_URL": config.database_url, "OMNIFLOW_WORKER": "false"}
+    env = {**os.environ, "DATABASE_URL": config.database_url, "OMNIFLOW_WORKER": "false",
+           "OMNIFLOW_AUDIT_KEY_FILE": config.audit_key_file,
+           "OMNIFLOW_AUDIT_CHECKPOINTS": config.audit_checkpoint_file}
     token = subprocess.run([sys.executable, "server.py", "users", "add", "edge-client",
                             "--groups", "oms", "--client"], cwd=ROOT, env=env, check=True,
                            capture_output=True, text=True).stdout.strip().rsplit(" ", 1)[-1]

@@ -186,7 +186,8 @@ def test_a_case_type_deployed_by_another_process_is_known_at_once(analyst, confi
     folder.mkdir(exist_ok=True)
     (folder / "review.bpmn").write_text(bpmn())
     subprocess.run([sys.executable, "server.py", "deploy", str(folder / "review.bpmn")],
-                   cwd=ROOT, env={**os.environ, "DATABASE_URL": config.database_url},
+                   cwd=ROOT, env={**os.environ, "DATABASE_URL": config.database_url,
+                                  "OMNIFLOW_AUDIT_KEY_FILE": config.audit_key_file},
                    check=True, capture_output=True)
     response = oms.post("/api/v1/cases", json={"type": "simple_review", "data": {}})
     assert response.status_code == 201, response.get_json()
