@@ -48,7 +48,8 @@ DEFAULT_LIMITS = Limits()
 
 
 class BudgetExceeded(RuntimeError):
-    """Analysts' code used more than its budget; ``kind`` is ``cpu``, ``steps`` or ``size``."""
+    """Analysts' code used more than its budget; ``kind`` is ``cpu``, ``steps``, ``size`` or
+    ``memory`` (the isolated script process's address-space limit)."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -59,7 +60,7 @@ class BudgetExceeded(RuntimeError):
 class Budget:
     """What is left of one evaluation's limits. Not thread-safe: one per thread (contextvar)."""
 
-    __slots__ = ("limits", "deadline", "steps_left", "_until_check")
+    __slots__ = ("limits", "deadline", "steps_left", "charged", "_until_check")
 
     def __init__(self, limits: Limits, *, deadline: float | None = None,
                  steps_left: int | None = None):
@@ -67,6 +68,7 @@ class Budget:
         own_deadline = time.thread_time() + limits.cpu_seconds
         self.deadline = own_deadline if deadline is None else min(deadline, own_deadline)
         self.steps_left = limits.steps if steps_left is None else min(steps_left, limits.steps)
+        self.charged = 0.0
         self._until_check = CHECK_EVERY
 
     def tick(self, n: int = 1) -> None:
@@ -86,6 +88,14 @@ class Budget:
 
     def remaining_seconds(self) -> float:
         return max(0.0, self.deadline - time.thread_time())
+
+    def charge(self, seconds: float, steps: int = 0) -> None:
+        """Count work done for this budget outside this thread's clock (an isolated process)."""
+        self.deadline -= seconds
+        self.charged += seconds
+        if steps:
+            self.tick(steps)
+        self.check_time()
 
     def check_size(self, n: int, what: str = "value") -> None:
         """Refuse building a collection of ``n`` items (or a string of ``n`` characters)."""
@@ -121,6 +131,8 @@ def bounded(limits: Limits = DEFAULT_LIMITS):
         _current.reset(token)
         if outer is not None:
             outer.steps_left = min(outer.steps_left, budget.steps_left)
+            outer.deadline -= budget.charged
+            outer.charged += budget.charged
 
 
 @contextmanager
