@@ -200,3 +200,11 @@ def test_expressions_evaluate_both_ways():
 def test_forbidden_constructs_stay_refused(source):
     with pytest.raises((ScriptRejected, ScriptError)):
         run(f"x = 1\ny = {source}", {"x": 1})
+
+
+def test_work_charged_in_an_inner_block_is_spent_in_the_outer_one_too():
+    with bounded(Limits(cpu_seconds=5.0)) as outer:
+        before = outer.remaining_seconds()
+        with bounded(Limits(cpu_seconds=1.0)) as inner:
+            inner.charge(0.75)
+        assert before - outer.remaining_seconds() >= 0.75
