@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CONNECTOR_ENV_PREFIX = "OMNIFLOW_CONNECTOR_"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,27 @@ class Config:
     deploy_on_start: bool = True
     signals_url: str = ""            # nats://host:4222: signals on NATS JetStream (service.signals)
     testing: bool = False
+    # Connectors: the environment variables connector files may name (auth, base URLs) are
+    # only those with this prefix, so an analyst's file can never read DATABASE_URL; literal
+    # hosts a connector URL may name besides the ones those variables give.
+    connector_env: dict = field(default_factory=dict)
+    connector_hosts: tuple[str, ...] = ()
+    # Notifications by email (SMTP); no host means email is off.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "omniflow@localhost"
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
+    # External tasks (/engine-rest): the longest long poll and lock a worker may ask for.
+    max_long_poll_ms: int = 60_000
+    max_lock_ms: int = 24 * 3600 * 1000
+    # The audit key is kept out of the database (service/audit/keys.py): in production put it
+    # on another volume or inject it; the embedded default creates it on first start.
+    audit_key_file: str = str(ROOT / "data" / "audit.key")
+    audit_checkpoint_file: str = str(ROOT / "data" / "audit-checkpoints.jsonl")
+    audit_checkpoint_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -47,8 +69,28 @@ class Config:
             kwargs["script_cpu_seconds"] = float(env["OMNIFLOW_SCRIPT_CPU_SECONDS"])
         if env.get("OMNIFLOW_SIGNALS_URL"):
             kwargs["signals_url"] = env["OMNIFLOW_SIGNALS_URL"]
+        if env.get("OMNIFLOW_AUDIT_KEY_FILE"):
+            kwargs["audit_key_file"] = env["OMNIFLOW_AUDIT_KEY_FILE"]
+        if env.get("OMNIFLOW_AUDIT_CHECKPOINTS"):
+            kwargs["audit_checkpoint_file"] = env["OMNIFLOW_AUDIT_CHECKPOINTS"]
         if env.get("OMNIFLOW_MODELS_DIR"):
             kwargs["models_dir"] = env["OMNIFLOW_MODELS_DIR"]
         if env.get("OMNIFLOW_WORKER") is not None and env.get("OMNIFLOW_WORKER") != "":
             kwargs["run_worker"] = env["OMNIFLOW_WORKER"].lower() in ("1", "true", "yes")
+        kwargs["connector_env"] = {k: v for k, v in env.items()
+                                   if k.startswith(CONNECTOR_ENV_PREFIX) and k != "OMNIFLOW_CONNECTOR_HOSTS"}
+        if env.get("OMNIFLOW_CONNECTOR_HOSTS"):
+            kwargs["connector_hosts"] = tuple(
+                h.strip().lower() for h in env["OMNIFLOW_CONNECTOR_HOSTS"].split(",") if h.strip())
+        if env.get("OMNIFLOW_SMTP_HOST"):
+            kwargs["smtp_host"] = env["OMNIFLOW_SMTP_HOST"]
+        if env.get("OMNIFLOW_SMTP_PORT"):
+            kwargs["smtp_port"] = int(env["OMNIFLOW_SMTP_PORT"])
+        for name in ("user", "password", "from"):
+            if env.get(f"OMNIFLOW_SMTP_{name.upper()}"):
+                kwargs[f"smtp_{name}"] = env[f"OMNIFLOW_SMTP_{name.upper()}"]
+        if env.get("OMNIFLOW_SMTP_STARTTLS"):
+            kwargs["smtp_starttls"] = env["OMNIFLOW_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        if env.get("OMNIFLOW_MAX_LONG_POLL_MS"):
+            kwargs["max_long_poll_ms"] = int(env["OMNIFLOW_MAX_LONG_POLL_MS"])
         return cls(**kwargs)

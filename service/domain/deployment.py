@@ -15,11 +15,12 @@ from lxml import etree
 from scoring.catalog import SPECS
 
 from ..connectors import registry as connector_registry
+from ..connectors.http_spec import CONNECTOR_SUFFIX, parse_connector
 from ..decisions import DecisionModel, DmnError
 from ..engine import parse_definitions
 from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
-from . import definitions
+from . import definitions, deployed_connectors
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 
 RULES_SUFFIX = ".json"
@@ -47,10 +48,12 @@ def kind_of(filename: str) -> str:
         return "dmn"
     if lower.endswith(CASE_TYPE_SUFFIX):
         return "casetype"
+    if lower.endswith(CONNECTOR_SUFFIX):
+        return "connector"
     if lower.endswith(RULES_SUFFIX):
         return "rules"
-    raise ValidationFailed(f"{filename}: unsupported file type (use .bpmn, .dmn, .case.json or "
-                           "a rules .json)", file=filename)
+    raise ValidationFailed(f"{filename}: unsupported file type (use .bpmn, .dmn, .case.json, "
+                           ".connector.json or a rules .json)", file=filename)
 
 
 def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
@@ -108,6 +111,11 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
         parsed.append(Parsed("casetype", ct.type, ct.type, name, data.decode("utf-8"), {}))
     for name, data in by_kind.get("rules", {}).items():
         parsed.append(_parse_rules(name, data))
+    for name, data in by_kind.get("connector", {}).items():
+        spec = parse_connector(name, data)
+        parsed.append(Parsed("connector", spec.name, spec.description or None, name,
+                             data.decode("utf-8"), {"method": spec.method,
+                                                    "env": sorted(spec.env_names)}))
     for name, data in {**by_kind.get("bpmn", {}), **by_kind.get("dmn", {})}.items():
         _check_sizes(name, data)
     for p in parsed:
@@ -121,6 +129,7 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
         kind, key = sorted(dup)[0]
         raise DefinitionInvalid(f"{kind} {key!r} is defined twice in this deployment",
                                 element=key)
+    _check_decision_owners(parsed)
     _check_references(parsed)
     return parsed
 
@@ -163,12 +172,31 @@ def _check_scoring_model(name: str, ct) -> None:
                                 f"{', '.join(sorted(SPECS))}", file=name, element="scoring")
 
 
+def _check_decision_owners(parsed: list[Parsed]) -> None:
+    """A decision id belongs to one DMN definition: a second file defining it (a copy of a
+    table under another file name, say) would take over whatever calls it, silently."""
+    redeployed = {p.key for p in parsed if p.kind == "dmn"}
+    owners = {d["id"]: (row.key, row.file) for row in definitions.latest_all("dmn")
+              if row.key not in redeployed for d in row.meta.get("decisions", [])}
+    for p in parsed:
+        if p.kind != "dmn":
+            continue
+        for d in p.meta["decisions"]:
+            owner = owners.setdefault(d["id"], (p.key, p.file))
+            if owner[0] != p.key:
+                raise DefinitionInvalid(
+                    f"{p.file}: decision {d['id']!r} is already defined by {owner[1]} "
+                    f"(definition {owner[0]!r}); deploy a new version of that file, or give "
+                    "this decision another id", file=p.file, element=d["id"])
+
+
 def _check_references(parsed: list[Parsed]) -> None:
     new_decisions = {ref for p in parsed if p.kind == "dmn"
                      for d in p.meta["decisions"] for ref in (d["id"], d["name"]) if ref}
     new_processes = {p.key for p in parsed if p.kind == "bpmn"}
     deployed_decisions = {ref for row in definitions.latest_all("dmn")
                           for d in row.meta.get("decisions", []) for ref in (d["id"], d["name"])}
+    http_connectors = {p.key for p in parsed if p.kind == "connector"} | deployed_connectors.names()
     for p in parsed:
         if p.kind != "bpmn":
             continue
@@ -181,9 +209,11 @@ def _check_references(parsed: list[Parsed]) -> None:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} calls process {ref!r}, "
                                         "which is not deployed", file=p.file, element=ref)
         for name in p.meta["connectors"]:
-            if name not in connector_registry:
+            if name not in connector_registry and name not in http_connectors:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
-                                        "which is not registered", file=p.file, element=name)
+                                        "which is neither built in nor deployed as a "
+                                        f"{name}{CONNECTOR_SUFFIX} file", file=p.file,
+                                        element=name)
 
 
 def content_files(dirs) -> dict[str, bytes]:

@@ -58,9 +58,10 @@ string ``str``, boolean ``bool``, null ``None``, date ``datetime.date``, time ``
 and date and time ``datetime.datetime`` (``tzinfo`` is a fixed ``datetime.timezone`` for an
 offset, a ``zoneinfo.ZoneInfo`` for a zone id such as ``@Europe/Paris``, absent for local),
 ``DaysTimeDuration(total_seconds)``, ``YearsMonthsDuration(total_months)``,
-``Range(start, end, start_included, end_included, null_endpoint=False)`` (a ``None`` endpoint
-is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as ``[null..10]``, whose
-membership tests are null), list
+``Range(start, end, start_included, end_included, null_endpoint=False, operator=None)`` (a
+``None`` endpoint is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as
+``[null..10]``, whose membership tests are null; ``operator`` is ``"="``/``"!="`` for the
+unary-test ranges ``(=10)``/``(!=10)``), list
 ``list``, context ``dict`` (insertion ordered), function ``FeelFunction``.
 
 Helpers: ``to_feel(value)`` converts Python ints/floats (recursively in lists/dicts) to FEEL
@@ -77,19 +78,20 @@ for unary tests and ``functions`` for definitions and calls) → closures over `
 arithmetic; ``properties`` the ``.year``-style properties; ``conformance`` ``instance of``;
 ``formatting`` ``string()``; ``builtins/`` the function library, one module per area.
 
-Known gaps: years outside 1..9999 (Python ``datetime``) and sub-microsecond fractions give null
-or are truncated; ``external`` functions are refused on purpose; ``(=10)``-style unary ranges as
-values are not supported.
+Dates run from year -999,999,999 to 999,999,999 and times to the nanosecond: values Python's
+types cannot hold are the subclasses of :mod:`.datetimes` (still ``date``/``datetime``/``time``
+instances). ``external`` functions are refused on purpose (null with a warning in FEEL text; a
+``kind="Java"`` DMN function definition is refused at parse).
 """
 from __future__ import annotations
 
 from .builtins import BUILTINS
 from .conversion import to_feel
-from .errors import FeelSyntaxError
+from .errors import FeelSyntaxError, UnknownName
 from .expression import Expression, compile_expression, name_index
 from .formatting import format_value
 from .names import NameIndex
-from .scope import MISSING, Scope, TypeResolver
+from .scope import MISSING, ItemScope, Scope, TypeResolver
 from .semantics import equals
 from .conformance import is_instance
 from .unary import UnaryTests, compile_unary_tests
@@ -101,12 +103,14 @@ __all__ = [
     "Expression",
     "FeelFunction",
     "FeelSyntaxError",
+    "ItemScope",
     "MISSING",
     "NameIndex",
     "NUMBER_CONTEXT",
     "Range",
     "Scope",
     "TypeResolver",
+    "UnknownName",
     "UnaryTests",
     "YearsMonthsDuration",
     "compile_expression",
