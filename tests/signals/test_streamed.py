@@ -68,7 +68,8 @@ from service.usecases.signals import run_rules
 from service.signals.jetstream import Names
 args = json.loads(sys.argv[1])
 config = Config(database_url=args["db"], run_worker=False, deploy_on_start=False,
-                signals_url=args["url"], extra={"signal_stream": Names(**args["names"])})
+                signals_url=args["url"], extra={"signal_stream": Names(**args["names"])},
+                audit_key_file=args["audit_key"], audit_checkpoint_file=args["checkpoints"])
 app = create_app(config)
 with app.app_context():
     while True:
@@ -91,7 +92,8 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(rules_deployed, erp
 
     names = jetstream.names_of(config)
     args = {"db": config.database_url, "url": config.signals_url,
-            "names": dataclasses.asdict(names)}
+            "names": dataclasses.asdict(names), "audit_key": config.audit_key_file,
+            "checkpoints": config.audit_checkpoint_file}     # the same service, another process
     victim = subprocess.Popen([sys.executable, "-c", _VICTIM, json.dumps(args)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
