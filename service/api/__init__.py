@@ -5,11 +5,11 @@ tables or the engines. Add a resource by importing its blueprint module here.
 """
 from __future__ import annotations
 
-from . import (audit, cases, decisions, deployments, incidents, messages, models, signals, tasks,
-               users)
+from . import (audit, case_diagrams, cases, decisions, deployments, incidents, kpis, messages,
+               models, signals, tasks, users, validations)
 
-_MODULES = [cases, tasks, deployments, decisions, audit, users, models, signals, messages,
-            incidents]
+_MODULES = [cases, case_diagrams, tasks, deployments, validations, decisions, audit, users, models,
+            signals, messages, incidents, kpis]
 
 
 def blueprints():

@@ -13,7 +13,7 @@ from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
 from .tables import (ALL_TABLES, AuditHead, Incident, Instance, MessageSubscription, SchemaVersion,
-                     Signal)
+                     Signal, User, WebSession)
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,20 @@ def _signal_partition_index(db):
     Signal.create_table(safe=True)        # creates the missing index only (IF NOT EXISTS)
 
 
+def _passwords_and_sessions(db):
+    """Version 4: ``user.password_hash`` (people sign in to the pages with a password) and
+    ``web_session`` (browser sign-ins: the hashed cookie value, its CSRF token, its expiry)."""
+    db.create_tables([WebSession], safe=True)
+    if "password_hash" not in {c.name for c in db.get_columns("user")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("user", "password_hash", User.password_hash))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
     (3, "signal partition and arrival order index", _signal_partition_index),
+    (4, "passwords and browser sessions", _passwords_and_sessions),
 ]
 
 
