@@ -11,10 +11,11 @@ from __future__ import annotations
 from lxml import etree
 
 from .boxed import Broken, Compiler, DmnFunction, FunctionDefinition
+from .decision_table import DecisionTable
 from .document import child, children, describe, href_id, local
 from .drg import Element, Key, ServiceFunction, put
 from .errors import DmnError
-from .feel import Scope
+from .feel import Scope, name_index
 from .item_definition import TypeRegistry, declare_item_definitions
 
 DRG_KINDS = {"inputData": "input", "decision": "decision", "businessKnowledgeModel": "bkm",
@@ -22,18 +23,36 @@ DRG_KINDS = {"inputData": "input", "decision": "decision", "businessKnowledgeMod
 
 
 class Definitions:
-    """One ``<definitions>`` document: its namespace, imports and type registry."""
+    """One ``<definitions>`` document: its namespace, imports and type registry.
+
+    Only DMN models can be imported (``importType`` a DMN namespace, or none given): an XML
+    Schema or PMML import is refused here, naming the import, as nothing could evaluate it.
+    """
 
     def __init__(self, root: etree._Element):
         self.root = root
         self.namespace = root.get("namespace") or root.get("id") or ""
         self.name = root.get("name") or self.namespace
         self.imports: dict[str, str] = {}  # namespace -> import name (prefix)
+        self.import_elements: dict[str, etree._Element] = {}
         for imp in children(root, "import"):
+            kind = imp.get("importType") or ""
+            if kind and "DMN" not in kind.upper():
+                raise DmnError(f"import {imp.get('name') or imp.get('namespace')!r} has "
+                               f"importType {kind!r}; only DMN models can be imported",
+                               element_id=describe(imp), line=imp.sourceline)
             if imp.get("namespace"):
                 self.imports[imp.get("namespace")] = imp.get("name") or ""
+                self.import_elements[imp.get("namespace")] = imp
         self.types = TypeRegistry()
         self.compiler: Compiler | None = None  # set by the builder
+
+    def missing_import(self, namespace: str) -> DmnError:
+        """Return the error for an import of ``namespace`` that no given document defines."""
+        imp = self.import_elements[namespace]
+        return DmnError(f"model {self.name!r} imports {imp.get('name') or '(unnamed)'!r} from "
+                        f"namespace {namespace!r}, which none of the DMN documents given "
+                        "defines", element_id=describe(imp), line=imp.sourceline)
 
 
 class Builder:
@@ -50,7 +69,7 @@ class Builder:
 
     def build(self) -> tuple[dict[Key, Element], tuple[DmnError, ...]]:
         """Register types, create elements, wire requirements, compile, check for cycles."""
-        names = self.names = self._known_names()
+        names = self.names = name_index(self._known_names())
         for d in self.defs.values():
             d.compiler = Compiler(d.types, names)
         completions = [declare_item_definitions(children(d.root, "itemDefinition"), d.types,
@@ -115,6 +134,9 @@ class Builder:
                 if kind in DRG_KINDS or kind in ("itemDefinition", "itemComponent"):
                     if el.get("name"):
                         names.add(el.get("name"))
+                elif kind in ("variable", "output") and el.get("name") and \
+                        local(el.getparent()) in ("decision", "decisionTable"):
+                    names.add(el.get("name"))  # Camunda's names for a required decision
         return frozenset(names)
 
     @staticmethod
@@ -163,7 +185,9 @@ class Builder:
     def _compile(self, element: Element) -> None:
         d, el = self.sources[element.key]
         d.compiler.owner = el
-        d.compiler.known_names = self.names | self._local_names(el)
+        d.compiler.known_names = self.names.overlay()
+        for name in self._local_names(el):
+            d.compiler.known_names.add(name)
         try:
             self._compile_logic(element, d, el)
         except DmnError as exc:
@@ -183,6 +207,7 @@ class Builder:
             element.expr = d.compiler.boxed(expr_el, element.name)
             if element.type.is_any and expr_el is not None and expr_el.get("typeRef"):
                 element.type = d.types.resolve(expr_el.get("typeRef"))
+            element.result_names, element.output_names = _camunda_names(el, element.expr)
         elif element.kind == "bkm":
             logic = child(el, "encapsulatedLogic")
             if logic is None:
@@ -222,3 +247,15 @@ class Builder:
 
 def _broken_definition(element: Element, error: DmnError) -> FunctionDefinition:
     return FunctionDefinition([], Broken(error), element.type, element.name)
+
+
+def _camunda_names(el: etree._Element, expr) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the names Camunda gives a decision's value besides its DMN name (see ``drg``).
+
+    Camunda 8 names the value by the decision's ``<variable>``, else its id; Camunda 7 by the
+    variable (literal expressions) and by a decision table's output columns.
+    """
+    var = child(el, "variable")
+    whole = (var.get("name"),) if var is not None and var.get("name") else (el.get("id"),)
+    outputs = tuple(o.name for o in expr.outputs) if isinstance(expr, DecisionTable) else ()
+    return tuple(n for n in whole if n), outputs

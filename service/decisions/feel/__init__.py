@@ -3,7 +3,13 @@
 FEEL text is untrusted analysts' input: it is parsed by our own lexer and parser, never given to
 Python ``eval``/``exec``, and compiled once into a tree of Python closures so that evaluating it
 does not re-walk an AST. Runtime faults (a type mismatch, a bad argument, an unknown name) give
-FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise.
+FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise, and
+``service.sandbox.BudgetExceeded`` when an evaluation goes beyond the shared budget: every
+evaluation runs in the caller's ``bounded`` block or opens one (``ensure``); loops, built
+lists and strings, list built-ins and function calls take steps from it; regular expressions
+run through ``service.sandbox.regex``. Text nested more than ``parser.MAX_NESTING`` levels (or
+whose tree is deeper than ``parser.MAX_DEPTH``) is a syntax error, so neither compiling nor
+evaluating can hit Python's recursion limit.
 
 Public API
 ----------
@@ -13,6 +19,8 @@ Public API
     ``Date-Time``, ``Is in range``) are recognised. Without it, adjacent plain words are joined
     into one name (``Monthly Salary * 12`` works), and built-in function names are always known.
     Raises ``FeelSyntaxError`` (``.expression``, ``.column`` 1-based, ``.message``).
+    ``known_names`` may also be a ``NameIndex`` from ``name_index(names)``: a caller that
+    compiles many expressions over the same names (a DMN model) indexes them once.
 
 ``Expression.evaluate(scope, *, warnings=None, type_resolver=None) -> Any``
     ``scope`` is a ``Mapping[str, Any]`` or a ``Scope``. Warnings are appended to ``warnings``.
@@ -50,9 +58,10 @@ string ``str``, boolean ``bool``, null ``None``, date ``datetime.date``, time ``
 and date and time ``datetime.datetime`` (``tzinfo`` is a fixed ``datetime.timezone`` for an
 offset, a ``zoneinfo.ZoneInfo`` for a zone id such as ``@Europe/Paris``, absent for local),
 ``DaysTimeDuration(total_seconds)``, ``YearsMonthsDuration(total_months)``,
-``Range(start, end, start_included, end_included, null_endpoint=False)`` (a ``None`` endpoint
-is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as ``[null..10]``, whose
-membership tests are null), list
+``Range(start, end, start_included, end_included, null_endpoint=False, operator=None)`` (a
+``None`` endpoint is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as
+``[null..10]``, whose membership tests are null; ``operator`` is ``"="``/``"!="`` for the
+unary-test ranges ``(=10)``/``(!=10)``), list
 ``list``, context ``dict`` (insertion ordered), function ``FeelFunction``.
 
 Helpers: ``to_feel(value)`` converts Python ints/floats (recursively in lists/dicts) to FEEL
@@ -70,17 +79,17 @@ arithmetic; ``properties`` the ``.year``-style properties; ``conformance`` ``ins
 ``formatting`` ``string()``; ``builtins/`` the function library, one module per area.
 
 Known gaps: years outside 1..9999 (Python ``datetime``) and sub-microsecond fractions give null
-or are truncated; ``external`` functions are refused on purpose; ``(=10)``-style unary ranges as
-values are not supported.
+or are truncated; ``external`` functions are refused on purpose.
 """
 from __future__ import annotations
 
 from .builtins import BUILTINS
 from .conversion import to_feel
-from .errors import FeelSyntaxError
-from .expression import Expression, compile_expression
+from .errors import FeelSyntaxError, UnknownName
+from .expression import Expression, compile_expression, name_index
 from .formatting import format_value
-from .scope import MISSING, Scope, TypeResolver
+from .names import NameIndex
+from .scope import MISSING, ItemScope, Scope, TypeResolver
 from .semantics import equals
 from .conformance import is_instance
 from .unary import UnaryTests, compile_unary_tests
@@ -92,11 +101,14 @@ __all__ = [
     "Expression",
     "FeelFunction",
     "FeelSyntaxError",
+    "ItemScope",
     "MISSING",
+    "NameIndex",
     "NUMBER_CONTEXT",
     "Range",
     "Scope",
     "TypeResolver",
+    "UnknownName",
     "UnaryTests",
     "YearsMonthsDuration",
     "compile_expression",
@@ -104,5 +116,6 @@ __all__ = [
     "equals",
     "format_value",
     "is_instance",
+    "name_index",
     "to_feel",
 ]

@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from service.sandbox import tick
+
 from . import temporal
 from .values import NUMBER_CONTEXT, DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
 
@@ -43,6 +45,8 @@ def format_value(value: Any, nested: bool = False) -> str:
     if isinstance(value, (DaysTimeDuration, YearsMonthsDuration)):
         return str(value)
     if isinstance(value, Range):
+        if value.operator is not None:
+            return f"{value.operator}{format_value(value.start, True)}"
         left = "[" if value.start_included else "("
         right = "]" if value.end_included else ")"
         if value.start is None:
@@ -51,8 +55,10 @@ def format_value(value: Any, nested: bool = False) -> str:
             return (">= " if value.start_included else "> ") + format_value(value.start, True)
         return f"{left}{format_value(value.start, True)}..{format_value(value.end, True)}{right}"
     if isinstance(value, (list, tuple)):
+        tick(len(value))  # a list may hold one long list many times: charge every copy
         return "[" + ", ".join(format_value(v, True) for v in value) + "]"
     if isinstance(value, dict):
+        tick(len(value))
         return "{" + ", ".join(
             f"{k}: {format_value(v, True)}" for k, v in value.items()) + "}"
     if isinstance(value, FeelFunction):

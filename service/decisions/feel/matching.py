@@ -13,6 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
+from service.sandbox import tick
+
 from .scope import Scope
 from .semantics import compare, equals, in_range
 from .values import Range
@@ -106,7 +108,7 @@ def _constant_test(c: Any) -> Test:
     if type(c) is Decimal:
         return lambda v, s: v == c if type(v) is Decimal else equals(v, c)
     if isinstance(c, Range) and type(c.start) is Decimal and type(c.end) is Decimal and (
-            not c.null_endpoint):
+            not c.null_endpoint) and c.operator != "!=":
         lo, hi, lo_in, hi_in = c.start, c.end, c.start_included, c.end_included
 
         def in_number_range(v, s):
@@ -120,6 +122,7 @@ def _constant_test(c: Any) -> Test:
 def match_value(v: Any, result: Any) -> bool | None:
     """Apply a unary test's value to the input: list membership, range, boolean or equality."""
     if isinstance(result, list):
+        tick(len(result))
         for item in result:
             if isinstance(item, Range):
                 if in_range(v, item) is True:

@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any
 
+from service.sandbox import check_size, tick
+
 from . import temporal
 from .values import NUMBER_CONTEXT, DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
 
@@ -76,6 +78,7 @@ def equals(a: Any, b: Any) -> bool | None:
     if ka == "list":
         if len(a) != len(b):
             return False
+        tick(len(a))  # lists may share long sublists: charge each comparison its length
         result: bool | None = True
         for x, y in zip(a, b):
             same = equals(x, y)
@@ -87,6 +90,7 @@ def equals(a: Any, b: Any) -> bool | None:
     if ka == "context":
         if set(a) != set(b):
             return False
+        tick(len(a))
         result = True
         for key in a:
             same = equals(a[key], b[key])
@@ -104,7 +108,7 @@ def equals(a: Any, b: Any) -> bool | None:
         return a == b
     if ka == "range":
         return (a.start_included == b.start_included and a.end_included == b.end_included
-                and a.null_endpoint == b.null_endpoint
+                and a.null_endpoint == b.null_endpoint and a.operator == b.operator
                 and equals(a.start, b.start) is True and equals(a.end, b.end) is True)
     if ka == "function":
         return a is b
@@ -139,6 +143,9 @@ def in_range(value: Any, rng: Range) -> bool | None:
     """Return whether ``value`` lies in ``rng``; None when not comparable."""
     if rng.null_endpoint:
         return None
+    if rng.operator is not None:
+        same = equals(value, rng.start)
+        return same if same is None or rng.operator == "=" else not same
     if rng.start is not None:
         c = compare(value, rng.start)
         if c is None:
@@ -167,6 +174,8 @@ def add(a: Any, b: Any) -> Any:
         if ka == "number" and kb == "number":
             return C.add(number(a), number(b))
         if ka == "string" and kb == "string":
+            if len(a) + len(b) > 1024:
+                check_size(len(a) + len(b), "string")
             return a + b
         if ka == kb and ka in ("days and time duration", "years and months duration"):
             return a + b

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
+from service.sandbox import ensure
+
 from .scope import Scope
 
 NUMBER_CONTEXT = decimal.Context(
@@ -161,6 +163,10 @@ class Range:
     #: set when a literal like ``[null..10]`` gave a null endpoint (not unbounded): FEEL makes
     #: membership tests on such a range null
     null_endpoint: bool = False
+    #: ``"="`` or ``"!="`` for the unary-test ranges ``(=10)`` and ``(!=10)``: membership is
+    #: FEEL equality (so lists and contexts work too), and ``(=10)`` equals ``(=10)`` but not
+    #: ``[10..10]``. ``(=10)`` has both endpoints 10, included; ``(!=10)`` both excluded.
+    operator: str | None = None
 
 
 class FeelFunction:
@@ -213,8 +219,12 @@ class FeelFunction:
         return self.body(*bound)
 
     def __call__(self, *args: Any, **named: Any) -> Any:
-        """Call from Python (the DMN layer, tests) with FEEL values; warnings are dropped."""
-        return self.invoke(args, named or None, Scope({}))
+        """Call from Python (the DMN layer, tests) with FEEL values; warnings are dropped.
+
+        Runs under the budget of :mod:`service.sandbox`; ``BudgetExceeded`` propagates.
+        """
+        with ensure():
+            return self.invoke(args, named or None, Scope({}))
 
     def __repr__(self) -> str:
         return f"<FEEL function {self.name or 'anonymous'}({', '.join(self.params)})>"
