@@ -31,7 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
 
-from . import assignment
+from . import assignment, forms
 from .library import ProcessSpec
 from .messages import CorrelatedMessage
 from .ports import ConnectorPort, DecisionPort, system_clock
@@ -401,6 +401,14 @@ class Instance:
         except (ValueError, TypeError) as exc:
             raise task_failure(task, f"assignment failed: {exc}") from exc
 
+    def _bound(self, task, text: str):
+        """A form bound's value, or None when it cannot be computed (the form then refuses)."""
+        try:
+            return self.engine.evaluate(task, text)
+        except EngineFailure as exc:
+            log.warning("form bound failed", extra={"instance": self.id, "error": exc.detail})
+            return None
+
     def _view(self, task) -> UserTaskView:
         spec = task.task_spec
         properties = {}
@@ -419,6 +427,7 @@ class Instance:
             lane=spec.assignment.lane, candidate_groups=tuple(resolved["candidate_groups"]),
             candidate_users=tuple(resolved["candidate_users"]), assignee=resolved["assignee"],
             due_at=resolved["due_at"], follow_up_at=resolved["follow_up_at"],
-            form=spec.assignment.form, properties=properties,
+            form=forms.bind(spec.assignment.form, lambda text: self._bound(task, text)),
+            properties=properties,
             data=dict(task.data), process_key=self.spec.key,
         )

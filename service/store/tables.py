@@ -30,7 +30,7 @@ class User(BaseModel):
     is_client = pw.BooleanField(default=False)
     active = pw.BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
-    # Migration 4: people sign in to the pages with a password (argon2 hash); None = no password,
+    # Migration 5: people sign in to the pages with a password (argon2 hash); None = no password,
     # only tokens (machine clients, and people who never had one set).
     password_hash = pw.CharField(max_length=200, null=True)
 
@@ -42,7 +42,7 @@ class ApiToken(BaseModel):
 
 
 class WebSession(BaseModel):
-    """A browser sign-in (migration 4): only the SHA-256 of the cookie's random value is kept,
+    """A browser sign-in (migration 5): only the SHA-256 of the cookie's random value is kept,
     with the CSRF token the pages send back on every change."""
     user = pw.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
     token_hash = pw.CharField(unique=True, max_length=64)
@@ -227,6 +227,8 @@ class AuditHead(BaseModel):
     id = pw.IntegerField(primary_key=True)
     seq = pw.BigIntegerField(default=0)
     hash = pw.CharField(max_length=64, default="0" * 64)
+    mac = pw.CharField(max_length=64, null=True)            # HMAC of (seq, hash), audit key
+    mac_from = pw.BigIntegerField(null=True)                # the first row with a MAC
 
 
 class AuditEvent(BaseModel):
@@ -239,6 +241,7 @@ class AuditEvent(BaseModel):
     detail = JSONField(default=dict)
     prev_hash = pw.CharField(max_length=64)
     hash = pw.CharField(max_length=64)
+    mac = pw.CharField(max_length=64, null=True)            # HMAC of hash, audit key
 
 
 class Signal(BaseModel):
