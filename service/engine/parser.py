@@ -49,12 +49,13 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 )
 from SpiffWorkflow.spiff.specs.defaults import ReceiveTask, ScriptTask, SendTask
 
+from service.sandbox.python import Sandbox, ScriptRejected
+
 from .assignment import split_names
 from .expressions import ExpressionError, check_feel, classify, is_expression
 from .juel import JuelError, compile_juel
 from .forms import FormError, camunda_form, inline_form
 from .messages import CorrelatedMessage
-from .sandbox import Sandbox, ScriptRejected
 from .spiff_compat import spiff_extensions
 from .tasks import RESULT_MAPPINGS, Assignment, ConnectorTask, DecisionTask, HumanTask
 from .timers import ClockCycle, ClockDuration, ClockTimeDate, due_of

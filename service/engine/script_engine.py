@@ -4,7 +4,7 @@ SpiffWorkflow calls ``workflow.script_engine`` for every script, condition, time
 expression. We give each loaded instance its own :class:`InstanceScriptEngine`, which:
 
 * evaluates FEEL (``=``) with ``service.decisions.feel`` and everything else in the restricted
-  :class:`~service.engine.sandbox.Sandbox` (never plain ``eval``/``exec``);
+  :class:`~service.sandbox.python.Sandbox` (never plain ``eval``/``exec``);
 * runs business rule tasks through the ``DecisionPort`` and service tasks through the
   ``ConnectorPort`` (called by ``tasks.DecisionTask``/``ConnectorTask``);
 * owns the instance's clock reading (``now``) and its event :class:`Recorder`.
@@ -26,12 +26,14 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from service.errors import EngineFailure
+from service.sandbox import BudgetExceeded
+from service.sandbox.python import Sandbox, ScriptError, ScriptRejected
+from service.sandbox.sizes import check_storable
 
 from .expressions import ExpressionError, classify, evaluate_feel
 from .juel import JuelError, JuelEvaluationError, compile_juel
 from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
 from .recorder import Recorder
-from .sandbox import Sandbox, ScriptRejected, ScriptTimeout
 from .spiff_compat import refresh
 
 __all__ = ["InstanceScriptEngine", "task_failure"]
@@ -102,11 +104,12 @@ class InstanceScriptEngine(PythonScriptEngine):
             return self.evaluate_text(expression, scope)
         except EngineFailure:
             raise
-        except ScriptTimeout as exc:
-            raise task_failure(task, f"expression {expression!r} stopped: {exc}") from exc
+        except BudgetExceeded as exc:
+            raise task_failure(task, f"expression {expression!r} stopped: {exc}",
+                               limit=exc.kind) from exc
         except (ExpressionError, ScriptRejected, JuelError) as exc:
             raise task_failure(task, f"expression {expression!r} refused: {exc}") from exc
-        except JuelEvaluationError as exc:
+        except (JuelEvaluationError, ScriptError) as exc:
             raise task_failure(task, f"expression {expression!r} failed: {exc}") from exc
         except Exception as exc:  # the analyst's expression failed: name it and the element
             raise task_failure(task, f"expression {expression!r} failed: {type(exc).__name__}: {exc}") from exc
@@ -114,10 +117,12 @@ class InstanceScriptEngine(PythonScriptEngine):
     def execute(self, task, script, external_context=None):
         try:
             self.sandbox.execute(script, task.data)
-        except ScriptTimeout as exc:
-            raise task_failure(task, f"script stopped: {exc}") from exc
+        except BudgetExceeded as exc:
+            raise task_failure(task, f"script stopped: {exc}", limit=exc.kind) from exc
         except ScriptRejected as exc:
             raise task_failure(task, f"script refused: {exc}") from exc
+        except ScriptError as exc:
+            raise task_failure(task, f"script failed: {exc}") from exc
         except EngineFailure:
             raise
         except Exception as exc:
@@ -126,6 +131,14 @@ class InstanceScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, **kwargs):
         raise task_failure(task, "service tasks run through connectors, not call_service")
+
+    def _check_storable(self, task: Any, name: str, value: Any) -> None:
+        """Fail at ``task`` when ``value`` is too large or has no JSON form: a decision or
+        connector result, or connector parameters (stored in the outbox), as for scripts."""
+        try:
+            check_storable(name, value, self.sandbox.max_variable_chars)
+        except (BudgetExceeded, ValueError) as exc:
+            raise task_failure(task, str(exc), limit="size") from exc
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -146,6 +159,7 @@ class InstanceScriptEngine(PythonScriptEngine):
             result = map_decision_result(outcome.value, spec.mapping)
         except ValueError as exc:
             raise task_failure(task, f"decision {spec.decision_ref!r}: {exc}") from exc
+        self._check_storable(task, spec.result_variable or spec.decision_ref, result)
         if spec.result_variable:
             task.data[spec.result_variable] = result
         elif isinstance(result, dict):
@@ -168,6 +182,7 @@ class InstanceScriptEngine(PythonScriptEngine):
         if self.connectors is None:
             raise task_failure(task, "no connector port is configured")
         params = self._params(task, spec.params)
+        self._check_storable(task, f"{spec.connector} parameters", params)
         key = f"{self.instance_id}:{task.id}"
         try:
             result = self.connectors.call(spec.connector, params, idempotency_key=key)
@@ -180,6 +195,7 @@ class InstanceScriptEngine(PythonScriptEngine):
             raise task_failure(task, f"connector {spec.connector!r} failed: {exc.message}",
                                retryable=exc.retryable, connector=spec.connector,
                                bpmn_error_code=exc.bpmn_error_code) from exc
+        self._check_storable(task, spec.result_variable, result)
         task.data[spec.result_variable] = result
         self.recorder.emit("connector_called", task, connector=spec.connector, params=params,
                            idempotency_key=key, result=result)
