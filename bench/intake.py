@@ -45,13 +45,16 @@ def reset_postgres(url: str) -> None:
 
 
 def in_process(url: str, n: int) -> dict:
-    from service import inbox, store
+    from service import store
     from service.app import create_app
-    from service.bootstrap import deploy_shipped_content
-    from service.cases import submit
     from service.config import Config
     from service.policy import add_user, authenticate
+    from service.usecases import system
+    from service.usecases import tasks as inbox
+    from service.usecases.cases import submit
+    from service.usecases.deployments import deploy_shipped_content
     config = Config(database_url=url, run_worker=False)
+    system.open_store(config)
     app = create_app(config)
     with app.app_context():
         deploy_shipped_content(config)

@@ -89,8 +89,10 @@ def batches(n: int, size: int):
 
 def _app(url: str):
     from service.app import create_app
+    from service.usecases import system
     from service.config import Config
     config = Config(database_url=url, run_worker=False, deploy_on_start=False)
+    system.open_store(config)   # create_app checks the schema, it does not migrate
     return config, create_app(config)
 
 
@@ -101,7 +103,7 @@ def _live_facts() -> int:
 
 def _consume(url: str, total: int, checkpoint: int, done, ready) -> None:
     """The worker process: run the consumer until ``total`` signals have an outcome."""
-    from service.signals.consumer import run_pending
+    from service.usecases.signals import run_rules as run_pending
     config, app = _app(url)
     ready.set()
     processed, next_mark, t0 = 0, checkpoint, time.perf_counter()
@@ -139,10 +141,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from service.config import ROOT, Config
-    from service.deployments import content_files, deploy
+    from service.domain.deployment import content_files
+    from service.usecases.deployments import store_files as deploy
     from service.policy import add_user
     from service.signals import consumer
-    from service.signals.consumer import run_pending
+    from service.usecases.signals import run_rules as run_pending
     from service.store import Signal, database
 
     tmp = tempfile.mkdtemp(prefix="omniflow-bench-")

@@ -89,10 +89,10 @@ class ShiftedClock:
 def populate(config, n: int, trickle: int, window: float) -> float:
     """Start ``n`` instances; the first ``trickle`` fall due over ``window`` seconds after
     ``BASE + LEAD``, the others a day later. Returns the seconds setup took."""
-    from service import instances
-    from service.deployments import deploy
     from service.engine.ports import FixedClock
-    from service.store import Case, Definition, atomic
+    from service.store import Case, Definition
+    from service.usecases.deployments import store_files as deploy
+    from service.usecases.unit_of_work import UnitOfWork
     deploy({"bench_sla.bpmn": PROCESS.encode()}, actor="bench", max_bytes=1 << 20)
     definition = Definition.get(Definition.key == "bench_sla")
     start_clock = FixedClock(BASE)
@@ -103,15 +103,15 @@ def populate(config, n: int, trickle: int, window: float) -> float:
             seconds = LEAD.total_seconds() + window * (i + 1) / trickle
         else:
             seconds = LEAD.total_seconds() + 86400 + i % 600
-        inst, run = instances.start(definition, {"sla_seconds": round(seconds, 3)},
-                                    clock=start_clock)
-        batch.append((inst, run))
+        uow = UnitOfWork("bench", config=config, clock=start_clock)
+        batch.append((uow, uow.start(definition, {"sla_seconds": round(seconds, 3)})))
         if len(batch) == 200 or i == n - 1:
-            with atomic():
-                for inst, run in batch:
+            with UnitOfWork("bench").writing():      # one transaction; each save a savepoint
+                for uow, process in batch:
                     case = Case.create(type="bench_sla", definition=definition,
                                        submitted_by="bench", data={})
-                    instances.save(case, inst, run, actor="bench", definition=definition)
+                    with uow.writing():
+                        uow.save(case, process, definition=definition)
             batch = []
     return time.perf_counter() - t0
 
@@ -148,8 +148,9 @@ def measure_lag(config, trickle: int, window: float) -> dict:
 
 
 def measure_throughput(config) -> dict:
-    from service import jobs, outbox, timers
     from service.engine.ports import FixedClock
+    from service.usecases import due_timers as timers
+    from service.usecases import outbox
     from service.store import Instance, Job
     now = BASE + LEAD + dt.timedelta(days=2)
     clock = FixedClock(now)
@@ -166,7 +167,7 @@ def measure_throughput(config) -> dict:
     t0 = time.perf_counter()
     delivered = 0
     while True:
-        claimed = jobs.claim(["outbox"], owner="bench", now=now, limit=200)
+        claimed = outbox.claim(owner="bench", now=now, limit=200)
         if not claimed:
             break
         for job in claimed:
@@ -183,6 +184,7 @@ def main():
     logging.basicConfig(level=logging.WARNING)
     from service import store
     from service.app import create_app
+    from service.usecases import system
     from service.config import Config
     n = int(os.environ.get("BENCH_TIMERS", "10000"))
     trickle = int(os.environ.get("BENCH_TRICKLE", "300"))
@@ -194,6 +196,7 @@ def main():
             store.database.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
             store.database.close()
         config = Config(database_url=url, run_worker=False, deploy_on_start=False)
+        system.open_store(config)   # create_app checks the schema, it does not migrate
         app = create_app(config)
         with app.app_context():
             figures = {"database": url.split(":", 1)[0], "pending_timers": n}

@@ -20,10 +20,11 @@ break intake.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
 import numpy as np
 import xgboost as xgb
@@ -98,12 +99,11 @@ class ShippedVersions:
 class LoadedModel:
     meta: ModelMeta
     booster: xgb.Booster
-    predict: Callable[[xgb.Booster, np.ndarray], float] | None = field(default=None,
-                                                                       compare=False)
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     def probability(self, row: np.ndarray) -> float:
-        return (self.predict or _inplace_predict)(self.booster, row)
+        # inplace_predict is documented thread-safe and skips building a DMatrix.
+        return float(self.booster.inplace_predict(row, validate_features=False)[0])
 
     def contributions(self, row: np.ndarray) -> np.ndarray:
         dm = xgb.DMatrix(row, feature_names=list(self.meta.feature_schema.names), nthread=1)
@@ -111,59 +111,8 @@ class LoadedModel:
             return self.booster.predict(dm, pred_contribs=True)[0]
 
 
-def _inplace_predict(booster: xgb.Booster, row: np.ndarray) -> float:
-    # inplace_predict is documented thread-safe and skips building a DMatrix.
-    return float(booster.inplace_predict(row, validate_features=False)[0])
-
-
-def _make_dense_predict():
-    """Call XGBoost's C ``XGBoosterPredictFromDense`` directly, or fall back to inplace_predict.
-
-    ``Booster.inplace_predict`` spends about two thirds of a single-row call in Python (type
-    sniffing, JSON config, array-interface round trips); calling the same C function with a
-    pre-built config costs ~70 us instead of ~160 us, which is what keeps intake scoring under
-    0.2 ms. It relies on ``xgboost.core._LIB``, so each loaded model checks it against
-    ``inplace_predict`` (:meth:`Scorer.load`) and falls back to the public call on a mismatch.
-    """
-    try:
-        import ctypes
-        import json
-
-        from xgboost.core import _LIB, _check_call, c_bst_ulong
-    except ImportError:  # pragma: no cover - another XGBoost layout
-        return _inplace_predict
-    config = json.dumps({"type": 0, "training": False, "iteration_begin": 0, "iteration_end": 0,
-                         "missing": float("nan"), "strict_shape": False, "cache_id": 0}
-                        ).encode()
-
-    def predict(booster: xgb.Booster, row: np.ndarray) -> float:
-        row = np.ascontiguousarray(row, dtype=np.float32)
-        interface = ('{"data": [%d, true], "shape": [%d, %d], "strides": null, '
-                     '"typestr": "<f4", "version": 3}' % (row.ctypes.data, *row.shape)).encode()
-        preds = ctypes.POINTER(ctypes.c_float)()
-        shape = ctypes.POINTER(c_bst_ulong)()
-        dims = c_bst_ulong()
-        _check_call(_LIB.XGBoosterPredictFromDense(
-            booster.handle, interface, config, None, ctypes.byref(shape), ctypes.byref(dims),
-            ctypes.byref(preds)))
-        return float(preds[0])
-
-    return predict
-
-
-dense_predict = _make_dense_predict()
-
-
-def _checked_predict(booster: xgb.Booster, n_features: int):
-    """Use the fast path only if it agrees with XGBoost's own prediction on this booster."""
-    probe = np.linspace(0, 1, n_features, dtype=np.float32).reshape(1, -1)
-    try:
-        if abs(dense_predict(booster, probe) - _inplace_predict(booster, probe)) < 1e-7:
-            return dense_predict
-        log.warning("fast prediction path disagrees with inplace_predict; using the public call")
-    except Exception:  # noqa: BLE001 - any failure of the private path means: do not use it
-        log.exception("fast prediction path unavailable; using the public call")
-    return _inplace_predict
+def _sigmoid(margin: float) -> float:
+    return 1.0 / (1.0 + math.exp(-margin))
 
 
 class Scorer:
@@ -186,8 +135,7 @@ class Scorer:
                 raise Conflict(f"model '{name}' version {version} is not validated: "
                                f"{'; '.join(failures)}", model=name, version=int(version))
             booster = self.store.load_booster(meta)
-            model = LoadedModel(meta, booster,
-                                predict=_checked_predict(booster, len(meta.feature_schema)))
+            model = LoadedModel(meta, booster)
             with self._cache_lock:
                 self._cache.setdefault(key, model)
         return model
@@ -230,8 +178,14 @@ class Scorer:
         schema = model.meta.feature_schema
         row = schema.vector(features)
         try:
-            probability = model.probability(row)
-            values = model.contributions(row)[:-1] if contributions else None  # drop the bias
+            if contributions:
+                # TreeSHAP values and the bias add up to the margin (log-odds), so the
+                # probability comes with them: one prediction instead of two.
+                shap = model.contributions(row)
+                probability = _sigmoid(float(np.sum(shap, dtype=np.float64)))
+                values = shap[:-1]                       # drop the bias
+            else:
+                probability, values = model.probability(row), None
         except xgb.core.XGBoostError as exc:
             raise OmniflowError(f"model '{name}' version {version} failed to score: {exc}",
                                 model=name, version=version) from exc

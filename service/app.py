@@ -1,15 +1,17 @@
-"""The Flask application factory. Nothing builds an app at import time."""
-from __future__ import annotations
+"""The Flask application factory. Nothing builds an app at import time.
 
-import logging
+Building an app binds the database and checks that its schema is current; it never migrates
+(``server.py migrate``, ``serve`` and ``worker`` do, once, before serving).
+"""
+from __future__ import annotations
 
 from flask import Flask, redirect
 from flask_smorest import Api
 
-from . import store
+from . import api, web
+from .api import auth, errors
 from .config import Config
-
-log = logging.getLogger(__name__)
+from .usecases import system
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,36 +25,28 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["omniflow"] = config
     app.json.sort_keys = False
 
-    store.bind(config.database_url)
-    store.database.connect(reuse_if_open=True)
-    store.migrate()
-    from scoring.registry import sync_shipped
-    sync_shipped(config.models_dir)   # register the shipped model versions (idempotent)
+    system.start_serving(config)
 
-    from .api import auth, blueprints, errors
     auth.init_app(app)
-    api = Api(app, spec_kwargs={"info": {"description": "Omniflow: governed decisions for "
-                                         "retail operations"}})
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for blp in blueprints():
-        api.register_blueprint(blp)
+    spec = Api(app, spec_kwargs={"info": {"description": "Omniflow: governed decisions for "
+                                          "retail operations"}})
+    spec.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blp in api.blueprints():
+        spec.register_blueprint(blp)
     errors.init_app(app)   # after Api(), which installs its own HTTP error handler
-    from . import web
     web.init_app(app)
 
     @app.before_request
     def _connect():
-        store.database.connect(reuse_if_open=True)
+        system.connect()
 
     @app.teardown_appcontext
-    def _close(exc):
-        # SQLite connections are per thread and cheap to keep; PostgreSQL ones go back to the pool.
-        if store.is_postgres() and not store.database.is_closed():
-            store.database.close()
+    def _release(exc):
+        system.release()
 
     @app.get("/api/v1/health")
     def health():
-        return {"status": "ok", "schema_version": store.current_version()}
+        return system.health()
 
     @app.get("/")
     def index():

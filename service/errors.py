@@ -18,7 +18,8 @@ edge. Engines raise these without knowing about HTTP; the status is just data.
     │   ├── DefinitionInvalid (422 definition-invalid)   analysts' BPMN/DMN/rules at fault
     │   ├── IdempotencyMismatch (422 idempotency-mismatch)
     │   └── FeatureInvalid (422 feature-invalid)         a scoring feature missing or out of range
-    └── EngineFailure (500 engine-failure)               a process could not be run (becomes an incident)
+    ├── EngineFailure (500 engine-failure)               a process could not be run (becomes an incident)
+    └── SchemaOutdated (503 schema-outdated)             the database needs 'server.py migrate'
 
 Foreign errors (SpiffWorkflow, FEEL, peewee, durable-rules, XGBoost) are translated once, at the
 adapter that calls them, with ``raise ... from exc``.
@@ -106,3 +107,7 @@ class FeatureInvalid(ValidationFailed):
 
 class EngineFailure(OmniflowError):
     status, type, title = 500, "engine-failure", "Process engine failure"
+
+
+class SchemaOutdated(OmniflowError):
+    status, type, title = 503, "schema-outdated", "The database schema is not up to date"

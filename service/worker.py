@@ -6,7 +6,8 @@ the loop is ``while not stopped: run_once(); sleep``. Tests call ``run_once`` wi
 clock (``FixedClock``) and move time forward instead of sleeping.
 
 ``python server.py worker`` runs the loop in its own process (several of them on PostgreSQL:
-every claim uses ``FOR UPDATE SKIP LOCKED``, see :mod:`service.jobs` and :mod:`service.timers`);
+every claim uses ``FOR UPDATE SKIP LOCKED``, see :mod:`service.store.jobs` and
+:mod:`service.usecases.due_timers`);
 ``serve`` on SQLite runs it in a daemon thread of the web process (:func:`start_in_process`) so
 a new user needs one command. Each unit of work opens and commits its own transaction; the
 worker holds no state a second worker would miss.
@@ -22,9 +23,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from . import incidents, jobs, outbox, timers
 from .config import Config
-from .store import database, utcnow
+from .usecases import due_timers, incidents, outbox, signals, system
+from .usecases.outbox import DEFAULT_BACKOFF, DEFAULT_LEASE, Backoff
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,9 @@ def default_owner() -> str:
 class Worker:
     """One worker: claims and runs due work; ``clock`` is injectable for tests and benchmarks."""
 
-    def __init__(self, config: Config, *, clock: Clock = utcnow, owner: str | None = None,
-                 registry=None, batch: int = 200, backoff: jobs.Backoff = jobs.DEFAULT_BACKOFF,
-                 lease: dt.timedelta = jobs.DEFAULT_LEASE):
+    def __init__(self, config: Config, *, clock: Clock = system.utcnow, owner: str | None = None,
+                 registry=None, batch: int = 200, backoff: Backoff = DEFAULT_BACKOFF,
+                 lease: dt.timedelta = DEFAULT_LEASE):
         self.config = config
         self.clock = clock
         self.owner = owner or default_owner()
@@ -68,9 +69,9 @@ class Worker:
 
     def run_once(self) -> Tally:
         """Run every kind of due work once (each item in its own unit of work)."""
-        database.connect(reuse_if_open=True)
+        system.connect()
         now = self.clock()
-        fired = timers.fire_due(now, config=self.config, clock=self.clock, limit=self.batch)
+        fired = due_timers.fire_due(now, config=self.config, clock=self.clock, limit=self.batch)
         retried = self._retries(now)
         delivered, failed = self._outbox(now)
         signals = self._signals(now)
@@ -79,8 +80,8 @@ class Worker:
 
     def _retries(self, now) -> int:
         count = 0
-        for job in jobs.claim([incidents.RETRY_KIND], owner=self.owner, now=now,
-                              limit=self.batch, lease=self.lease):
+        for job in incidents.claim_retries(owner=self.owner, now=now, limit=self.batch,
+                                           lease=self.lease):
             try:
                 incidents.run_retry(job, now=now, config=self.config, clock=self.clock)
             except Exception:  # noqa: BLE001 - one broken job must not stop the others
@@ -90,8 +91,7 @@ class Worker:
 
     def _outbox(self, now) -> tuple[int, int]:
         delivered = failed = 0
-        for job in jobs.claim([outbox.KIND], owner=self.owner, now=now, limit=self.batch,
-                              lease=self.lease):
+        for job in outbox.claim(owner=self.owner, now=now, limit=self.batch, lease=self.lease):
             try:
                 result = outbox.deliver(job, now=now, registry=self.registry,
                                         backoff=self.backoff)
@@ -107,11 +107,7 @@ class Worker:
 
     def _signals(self, now) -> int:
         try:
-            from .signals.consumer import run_pending
-        except ImportError:
-            return 0
-        try:
-            return run_pending(self.config, owner=self.owner, now=now) or 0
+            return signals.run_rules(self.config, owner=self.owner, now=now) or 0
         except Exception:  # noqa: BLE001 - the consumer logs its own; keep timers running
             log.exception("signals consumer failed")
             return 0
@@ -142,7 +138,7 @@ class Worker:
         spin: then the full interval.
         """
         try:
-            due = timers.next_due()
+            due = due_timers.next_due()
         except Exception:  # noqa: BLE001 - the pass logs database trouble; just poll
             return interval
         if due is None:
@@ -156,7 +152,7 @@ class Worker:
         self._stop.set()
 
 
-def start_in_process(config: Config, *, clock: Clock = utcnow) -> Worker:
+def start_in_process(config: Config, *, clock: Clock = system.utcnow) -> Worker:
     """Run the worker in a daemon thread of this process (``serve`` on SQLite)."""
     worker = Worker(config, clock=clock)
     thread = threading.Thread(target=worker.run_forever, name="omniflow-worker", daemon=True)

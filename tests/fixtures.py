@@ -47,6 +47,6 @@ def users(client):
 @pytest.fixture
 def deployed(app, config):
     """The shipped retail content, deployed as on first start."""
-    from service.bootstrap import deploy_shipped_content
+    from service.usecases.deployments import deploy_shipped_content
     with app.app_context():
         return deploy_shipped_content(config)

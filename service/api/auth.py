@@ -6,7 +6,7 @@ from functools import wraps
 from flask import Flask, g, request
 
 from ..errors import Forbidden, Unauthorized
-from ..policy import Identity, authenticate
+from ..usecases import accounts
 
 PUBLIC = ("/api/v1/openapi.json", "/api/v1/health")
 
@@ -21,11 +21,12 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("send 'Authorization: Bearer <token>'")
-        g.identity = authenticate(token.strip())
+        g.identity = accounts.who_is(token.strip())
         return None
 
 
-def current() -> Identity:
+def current():
+    """The caller's identity (401 when the request carried none)."""
     if g.get("identity") is None:
         raise Unauthorized("authentication required")
     return g.identity

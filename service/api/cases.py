@@ -1,13 +1,13 @@
 """/api/v1/cases: submit, list, read, timeline, cancel."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import cases, pagination
+from ..usecases import cases
 from .auth import current
-from .limits import Cursor
+from .context import clock_of, config
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                 description="Cases: submit an exception, follow it, cancel it")
@@ -24,7 +24,7 @@ class CaseListQuery(Schema):
     type = fields.String()
     status = fields.String()
     external_ref = fields.String()
-    cursor = fields.String(validate=Cursor(pagination.ID))
+    cursor = fields.String()
     limit = fields.Integer(validate=validate.Range(1, 200))
 
 
@@ -54,18 +54,15 @@ class CaseSchema(Schema):
     tasks = fields.List(fields.Nested(TaskSummary))
 
 
-def _config():
-    return current_app.extensions["omniflow"]
-
-
 @blp.route("", methods=["POST"])
 @blp.arguments(CaseSubmitSchema, location="json")
 @blp.response(201, CaseSchema)
 def submit(body):
     """Submit a case; the process runs to its first wait state before this answers."""
+    cfg = config()
     status, response = cases.submit(current(), body,
                                     idempotency_key=request.headers.get("Idempotency-Key"),
-                                    config=_config())
+                                    config=cfg, **clock_of(cfg))
     return response, status
 
 
@@ -92,4 +89,5 @@ def timeline(case_id):
 @blp.arguments(CancelSchema, location="json")
 def cancel(body, case_id):
     """Cancel a case (reason required; restricted to the case type's cancel groups)."""
-    return cases.cancel(current(), case_id, body["reason"], config=_config())
+    cfg = config()
+    return cases.cancel(current(), case_id, body["reason"], config=cfg, **clock_of(cfg))

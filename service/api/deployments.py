@@ -1,14 +1,14 @@
 """/api/v1/deployments and /api/v1/definitions: analysts deploy BPMN, DMN, case types and rules."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import definitions, deployments
-from ..errors import NotFound, ValidationFailed
-from ..views import iso
-from .auth import current, require
+from ..errors import ValidationFailed
+from ..usecases import deployments
+from .auth import current
+from .context import config
 from .limits import MAX_ID
 
 KINDS = ["bpmn", "dmn", "casetype", "rules"]
@@ -29,9 +29,10 @@ blp = Blueprint("deployments", __name__, url_prefix="/api/v1",
 
 
 @blp.route("/deployments", methods=["POST"])
-@require(lambda who: who.is_analyst, "deploying needs the analyst or admin role")
 def deploy():
     """Deploy several .bpmn/.dmn/.case.json/rules .json files at once (multipart), all or nothing."""
+    who = current()
+    deployments.require_deployer(who)      # before reading what may be megabytes of files
     files = {}
     for storage in request.files.getlist("files") + [
             f for k, f in request.files.items(multi=True) if k != "files"]:
@@ -49,42 +50,20 @@ def deploy():
     if not files:
         raise ValidationFailed("send the files as multipart/form-data field 'files'",
                                field="files")
-    config = current_app.extensions["omniflow"]
-    return deployments.deploy(files, actor=current().name,
-                              max_bytes=config.max_definition_bytes), 201
+    return deployments.deploy(who, files, config=config()), 201
 
 
 @blp.route("/definitions", methods=["GET"])
 @blp.arguments(DefinitionListQuery, location="query")
 def listing(args):
     """The newest version of every deployed definition."""
-    rows = definitions.latest_all(args.get("kind"))
-    return {"items": [_summary(r) for r in rows], "next": None}
+    current()
+    return deployments.listing(args.get("kind"))
 
 
 @blp.route("/definitions/<key>", methods=["GET"])
 @blp.arguments(DefinitionQuery, location="query")
 def read(args, key):
     """All versions of a definition; `?version=N` adds that version's source (default newest)."""
-    from ..store import Definition
-    kind = args.get("kind")
-    query = Definition.select().where(Definition.key == key)
-    if kind:
-        query = query.where(Definition.kind == kind)
-    rows = list(query.order_by(Definition.version))
-    if not rows:
-        raise NotFound(f"no definition {key!r}", key=key)
-    wanted = args.get("version") or rows[-1].version
-    chosen = next((r for r in rows if r.version == wanted), None)
-    if chosen is None:
-        raise NotFound(f"definition {key!r} has no version {wanted}", key=key)
-    out = _summary(chosen)
-    out["versions"] = [_summary(r) for r in rows]
-    out["source"] = chosen.source
-    return out
-
-
-def _summary(row) -> dict:
-    return {"kind": row.kind, "key": row.key, "version": row.version, "name": row.name,
-            "file": row.file, "sha256": row.sha256, "deployed_by": row.deployed_by,
-            "deployed_at": iso(row.deployed_at), "meta": row.meta}
+    current()
+    return deployments.read(key, kind=args.get("kind"), version=args.get("version"))

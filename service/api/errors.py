@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, OmniflowError
+from . import limits
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -23,7 +24,6 @@ def problem(body: dict, status: int):
 def init_app(app: Flask) -> None:
     # The edge checks of every request live beside its error handlers: both turn what a client
     # sends into problem+json before a view or a driver can fail on it.
-    from . import limits
     limits.init_app(app)
 
     @app.errorhandler(OmniflowError)

@@ -1,13 +1,12 @@
 """/api/v1/incidents: failures that wait for a person, and their retry."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import incidents
-from ..store import utcnow
+from ..usecases import incidents
 from .auth import current
+from .context import clock_of, config
 from .limits import MAX_ID
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents",
@@ -49,13 +48,12 @@ def listing(query):
 @blp.route("/<int:incident_id>", methods=["GET"])
 @blp.response(200, IncidentSchema)
 def read(incident_id):
-    return incidents.incident_view(incidents.get(current(), incident_id))
+    return incidents.read(current(), incident_id)
 
 
 @blp.route("/<int:incident_id>/retry", methods=["POST"])
 @blp.response(200, IncidentSchema)
 def retry(incident_id):
     """Resume after the cause is fixed: rerun the failed task, or re-queue the delivery."""
-    config = current_app.extensions["omniflow"]
-    clock = (config.extra or {}).get("clock") or utcnow
-    return incidents.retry(current(), incident_id, config=config, clock=clock)
+    cfg = config()
+    return incidents.retry(current(), incident_id, config=cfg, **clock_of(cfg))

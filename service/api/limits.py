@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask, request
-from marshmallow import validate
 
-from .. import pagination
 from ..errors import BadRequest, NotFound
 
 MAX_DEPTH = 64
@@ -97,19 +95,3 @@ def _check_string(text: str, path: str) -> None:
 
 def _printable(path: str) -> str:
     return path.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-
-
-class Cursor(validate.Validator):
-    """Marshmallow validator: a pagination cursor of the given shape (see ``pagination``).
-
-    A bad cursor stays the 400 ``pagination.decode`` raises (the API's contract since the first
-    list endpoint), rather than marshmallow's 422.
-    """
-
-    def __init__(self, shape: str):
-        self.shape = shape
-
-    def __call__(self, value: str) -> str:
-        pagination.decode(value, self.shape)
-        return value
-

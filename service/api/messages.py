@@ -1,13 +1,12 @@
 """/api/v1/messages: deliver a message to the process instance waiting for it."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import messaging
-from ..store import utcnow
+from ..usecases import messages
 from .auth import current
+from .context import clock_of, config
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages",
                 description="Messages from other systems to waiting processes (a supplier's "
@@ -49,7 +48,6 @@ class MessageAnswer(Schema):
                                    "moved concurrently (send again)")
 def deliver(body):
     """Deliver a message; 404 problem when no instance waits for it (no buffering)."""
-    config = current_app.extensions["omniflow"]
-    clock = (config.extra or {}).get("clock") or utcnow
-    status, answer = messaging.deliver(current(), body, config=config, clock=clock)
+    cfg = config()
+    status, answer = messages.deliver(current(), body, config=cfg, **clock_of(cfg))
     return answer, status

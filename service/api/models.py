@@ -1,21 +1,16 @@
 """/api/v1/models: the risk models, their versions and metrics, ad-hoc scoring, drift.
 
-Reading and scoring need any authenticated caller; changing which version routes cases
-(activation, shadow) needs ``admin`` and is governed by :mod:`scoring.registry`.
+Reading needs any authenticated caller, scoring any but an auditor; changing which version routes cases
+(activation, shadow) needs ``admin`` and is governed by the model registry (``service/domain/model_registry.py``).
 """
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from scoring import monitoring, registry
-from scoring.catalog import SPECS, spec
-
-from .. import audit
-from ..errors import ValidationFailed
-from ..store import DecisionRecord, ModelVersion, atomic, to_jsonable
+from ..usecases import models
 from .auth import current, require
+from .context import config
 from .limits import MAX_ID
 
 blp = Blueprint("models", __name__, url_prefix="/api/v1/models",
@@ -73,39 +68,34 @@ class VersionChange(Schema):
 
 
 class DriftQuery(Schema):
-    window = fields.Integer(load_default=monitoring.WINDOW, validate=validate.Range(10, 50_000))
+    window = fields.Integer(load_default=models.DRIFT_WINDOW, validate=validate.Range(10, 50_000))
 
 
 def _models_dir() -> str:
-    return current_app.extensions["omniflow"].models_dir
-
-
-@blp.before_request
-def _registered():
-    """Register the shipped artifacts on first use if startup has not (idempotent)."""
-    if not ModelVersion.select().exists():
-        registry.sync_shipped(_models_dir())
+    return config().models_dir
 
 
 @blp.route("", methods=["GET"])
 @blp.response(200)
 def listing():
     """Every model with its versions and its active version's metrics."""
-    return {"items": [registry.describe(name, _models_dir()) for name in sorted(SPECS)],
-            "next": None}
+    current()
+    return models.listing(_models_dir())
 
 
 @blp.route("/<name>", methods=["GET"])
 @blp.response(200, ModelSchema)
 def show(name):
     """One model: versions, the active version's metrics and feature schema."""
-    return registry.describe(name, _models_dir())
+    current()
+    return models.show(name, _models_dir())
 
 
 @blp.route("/<name>/versions/<int:version>", methods=["GET"])
 def show_version(name, version):
     """One version's registry row with its recorded metrics."""
-    return registry.version(name, version).to_json(with_metrics=True)
+    current()
+    return models.version(name, version, _models_dir())
 
 
 @blp.route("/<name>/score", methods=["POST"])
@@ -113,28 +103,16 @@ def show_version(name, version):
 @blp.response(200, ScoreResponse)
 def score(body, name):
     """Score features ad hoc; recorded (without a case) and audited, never routes anything."""
-    who = current()
-    spec(name)
-    result = registry.scorer(_models_dir()).score(name, body["features"],
-                                                  version=body["version"])
-    answer = to_jsonable(result.to_json())
-    with atomic():
-        DecisionRecord.create(kind="score", inputs=to_jsonable(body["features"]),
-                              outputs={"probability": result.probability}, model_name=name,
-                              model_version=result.version, score=result.probability,
-                              contributions=answer["contributions"], shadow=answer.get("shadow"),
-                              actor=who.name)
-        audit.record("model.scored", actor=who.name, model=name, version=result.version,
-                     probability=result.probability, contributions=answer["contributions"])
-    return answer
+    return models.score(current(), name, body["features"], version=body["version"],
+                        models_dir=_models_dir())
 
 
 @blp.route("/<name>/drift", methods=["GET"])
 @blp.arguments(DriftQuery, location="query")
 def drift(query, name):
     """PSI per feature and for the score: recent scored cases vs the training baseline."""
-    spec(name)
-    return monitoring.check(name, _models_dir(), window=query["window"]).to_json()
+    current()
+    return models.drift(name, _models_dir(), window=query["window"])
 
 
 @blp.route("/<name>/activation", methods=["POST"])
@@ -142,11 +120,8 @@ def drift(query, name):
 @blp.arguments(VersionChange, location="json")
 def activation(body, name):
     """Make a validated version the one that routes cases (audited)."""
-    spec(name)
-    if body["version"] is None:
-        raise ValidationFailed("version is required", field="version")
-    info = registry.activate(name, body["version"], actor=current().name, reason=body["reason"])
-    return info.to_json(with_metrics=True)
+    return models.activate(current().name, name, body["version"], reason=body["reason"],
+                           models_dir=_models_dir())
 
 
 @blp.route("/<name>/shadow", methods=["POST"])
@@ -154,6 +129,5 @@ def activation(body, name):
 @blp.arguments(VersionChange, location="json")
 def shadow(body, name):
     """Score a validated candidate beside the active version (``version: null`` stops it)."""
-    spec(name)
-    info = registry.set_shadow(name, body["version"], actor=current().name, reason=body["reason"])
-    return {"name": name, "shadow_version": info.version if info else None}
+    return models.set_shadow(current().name, name, body["version"], reason=body["reason"],
+                             models_dir=_models_dir())

@@ -1,13 +1,12 @@
 """/api/v1/tasks: the inbox and its actions."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from .. import inbox, pagination
+from ..usecases import tasks
 from .auth import current
-from .limits import Cursor
+from .context import clock_of, config
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",
                 description="The inbox: claim, unclaim, delegate and complete human tasks")
@@ -19,7 +18,7 @@ class TaskListQuery(Schema):
     overdue = fields.Boolean(load_default=False)
     mine = fields.Boolean(load_default=False)
     status = fields.String(validate=validate.OneOf(["open", "claimed", "completed", "cancelled"]))
-    cursor = fields.String(validate=Cursor(pagination.DUE_ID))
+    cursor = fields.String()
     limit = fields.Integer(validate=validate.Range(1, 200))
 
 
@@ -37,34 +36,34 @@ class DelegateSchema(Schema):
 @blp.arguments(TaskListQuery, location="query")
 def listing(query):
     """Tasks of my groups or assigned to me (all for admins), sorted by due time."""
-    return inbox.listing(current(), **query)
+    return tasks.listing(current(), **query)
 
 
 @blp.route("/<int:task_id>", methods=["GET"])
 def read(task_id):
     """A task with its form and the case context."""
-    return inbox.detail(current(), task_id)
+    return tasks.detail(current(), task_id)
 
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])
 def claim(task_id):
-    return inbox.claim(current(), task_id)
+    return tasks.claim(current(), task_id)
 
 
 @blp.route("/<int:task_id>/unclaim", methods=["POST"])
 def unclaim(task_id):
-    return inbox.unclaim(current(), task_id)
+    return tasks.unclaim(current(), task_id)
 
 
 @blp.route("/<int:task_id>/delegate", methods=["POST"])
 @blp.arguments(DelegateSchema, location="json")
 def delegate(body, task_id):
-    return inbox.delegate(current(), task_id, body["to"], body.get("reason"))
+    return tasks.delegate(current(), task_id, body["to"], body.get("reason"))
 
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])
 @blp.arguments(CompleteSchema, location="json")
 def complete(body, task_id):
     """Complete a task: form-validated, four-eyes and authority checked, audited."""
-    return inbox.complete(current(), task_id, body["data"],
-                          config=current_app.extensions["omniflow"])
+    cfg = config()
+    return tasks.complete(current(), task_id, body["data"], config=cfg, **clock_of(cfg))

@@ -5,20 +5,20 @@ own modules (each exports ``COMMANDS``) and register here.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 
 import click
 
-COMMAND_MODULES = ["service.cli.serve", "service.cli.content", "service.cli.users",
-                   "service.cli.models", "service.cli.worker"]
+from . import content, models, serve, users, worker
+
+COMMAND_MODULES = [serve, content, users, models, worker]
 
 
 class OmniflowCLI(click.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in COMMAND_MODULES:
-            for command in importlib.import_module(name).COMMANDS:
+        for module in COMMAND_MODULES:
+            for command in module.COMMANDS:
                 self.add_command(command)
 
     def parse_args(self, ctx, args):

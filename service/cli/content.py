@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
+from ..errors import OmniflowError
+from ..usecases import deployments, system
 from .context import open_store
 
 
@@ -17,17 +18,9 @@ def deploy(paths, actor):
 
     Example: python server.py deploy bpmn dmn rules
     """
-    from ..deployments import content_files, deploy as run_deploy
-    from ..errors import OmniflowError
     config = open_store()
-    files = {}
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.update(content_files([path]))
-        else:
-            files[path.name] = path.read_bytes()
     try:
-        result = run_deploy(files, actor=actor, max_bytes=config.max_definition_bytes)
+        result = deployments.deploy_paths(paths, actor=actor, config=config)
     except OmniflowError as exc:
         raise click.ClickException(json.dumps(exc.to_problem())) from exc
     for item in result["created"]:
@@ -39,9 +32,8 @@ def deploy(paths, actor):
 @click.command()
 def migrate():
     """Apply pending schema migrations (safe to run at any time)."""
-    from .. import store
     open_store()
-    click.echo(f"schema version {store.current_version()}")
+    click.echo(f"schema version {system.health()['schema_version']}")
 
 
 COMMANDS = [deploy, migrate]

@@ -1,12 +1,10 @@
 """What every command needs before it touches the database."""
 from __future__ import annotations
 
+from ..config import Config
+from ..usecases import system
 
-def open_store():
+
+def open_store() -> Config:
     """Bind the database from the environment and bring its schema up to date."""
-    from .. import store
-    from ..config import Config
-    config = Config.from_env()
-    store.bind(config.database_url)
-    store.migrate()
-    return config
+    return system.open_store(Config.from_env())

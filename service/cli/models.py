@@ -1,7 +1,6 @@
 """``train`` and ``models list|show|activate|shadow|drift``: the risk models from the shell.
 
-Thin wrappers over :mod:`scoring.training` and :mod:`scoring.registry`, the same functions the
-``/api/v1/models`` endpoints use.
+Thin wrappers over :mod:`service.usecases.models`, which the ``/api/v1/models`` endpoints use.
 """
 from __future__ import annotations
 
@@ -10,6 +9,8 @@ import sys
 
 import click
 
+from ..errors import OmniflowError
+from ..usecases import models as usecase
 from .context import open_store
 
 
@@ -65,31 +66,22 @@ def train(model, data_path, rows, seed, activate, actor):
       python server.py train escalation_risk --rows 20000
       python server.py train return_abuse_risk --data returns_2024.csv --activate
     """
-    from scoring import registry
-    from scoring.artifacts import ArtifactStore
-    from scoring.catalog import spec
-    from scoring.dataset import read_csv
-    from scoring.synthetic import generate
-    from scoring.training import train as fit
-    from ..errors import OmniflowError
     config = open_store()
-    try:
-        # Register what is already on disk first, so the new version joins as a candidate
-        # rather than being taken for a shipped default at the next start.
-        registry.sync_shipped(config.models_dir)
-        model_spec = spec(model)
-        data = (read_csv(data_path, model, model_spec.schema) if data_path
-                else generate(model, rows, seed))
+
+    def announce(data):
         click.echo(f"training {model} on {len(data)} rows ({data.source}), "
                    f"split by time 70/15/15, early stopping on validation log loss")
-        trained = fit(model_spec, data, progress=_progress())
+
+    try:
+        trained, meta, info, failures = usecase.train(
+            model, models_dir=config.models_dir, data_path=data_path, rows=rows, seed=seed,
+            progress=_progress(), on_data=announce)
         click.echo(f"\nstopped early: best round {trained.best_iteration + 1}")
-        meta = ArtifactStore(config.models_dir).save(trained)
-        info = registry.register(meta)
-        _print_report(meta, model_spec.floor.failures(meta.metrics))
+        _print_report(meta, failures)
         click.echo(f"  written to {config.models_dir}/{model}/{meta.version}/ as {info.status}")
         if activate:
-            registry.activate(model, meta.version, actor=actor, reason="train --activate")
+            usecase.activate(actor, model, meta.version, reason="train --activate",
+                             models_dir=config.models_dir)
             click.echo(f"  activated version {meta.version}")
     except OmniflowError as exc:
         _fail(exc)
@@ -106,14 +98,13 @@ def list_models():
 
     Example: python server.py models list
     """
-    from scoring import registry
-    from scoring.catalog import SPECS
     config = open_store()
-    registry.sync_shipped(config.models_dir)
+    usecase.sync_shipped(config.models_dir)
     click.echo(f"{'model':<24} {'ver':>3}  {'status':<9} {'valid':<5} {'roc_auc':>7} "
                f"{'pr_auc':>6} {'brier':>6}  created")
-    for name in sorted(SPECS):
-        for v in registry.versions(name):
+    for item in usecase.listing(config.models_dir)["items"]:
+        name = item["name"]
+        for v in usecase.versions(name):
             m = {k: v.metrics.get(k, float("nan")) for k in ("roc_auc", "pr_auc", "brier")}
             click.echo(f"{name:<24} {v.version:>3}  {v.status:<9} {str(v.validated):<5} "
                        f"{m['roc_auc']:>7.4f} {m['pr_auc']:>6.3f} {m['brier']:>6.4f}  "
@@ -129,19 +120,14 @@ def show(model, version, as_json):
 
     Example: python server.py models show escalation_risk 1
     """
-    from scoring import registry
-    from scoring.artifacts import ArtifactStore
-    from scoring.catalog import spec
-    from ..errors import OmniflowError
     config = open_store()
     try:
-        registry.sync_shipped(config.models_dir)
+        usecase.sync_shipped(config.models_dir)
         if version is None:
-            version = registry.describe(model, config.models_dir)["active_version"]
+            version = usecase.show(model, config.models_dir)["active_version"]
             if version is None:
                 raise click.ClickException(f"{model} has no active version")
-        info = registry.version(model, version)
-        meta = ArtifactStore(config.models_dir).meta(model, version)
+        info, meta = usecase.version_meta(model, version, config.models_dir)
     except OmniflowError as exc:
         _fail(exc)
     if as_json:
@@ -149,7 +135,7 @@ def show(model, version, as_json):
         return
     click.echo(f"status {info.status}, validated {info.validated}, created {meta.created_at}, "
                f"source {meta.data_source}")
-    _print_report(meta, spec(model).floor.failures(meta.metrics))
+    _print_report(meta, usecase.floor_failures(model, meta.metrics))
     click.echo("  feature schema:")
     for f in meta.feature_schema.features:
         allowed = (",".join(f.levels) if f.levels
@@ -167,15 +153,14 @@ def activate(model, version, reason, actor):
 
     Example: python server.py models activate escalation_risk 2 --reason "retrained on Q3"
     """
-    from scoring import registry
-    from ..errors import OmniflowError
     config = open_store()
     try:
-        registry.sync_shipped(config.models_dir)
-        info = registry.activate(model, version, actor=actor, reason=reason)
+        usecase.sync_shipped(config.models_dir)
+        info = usecase.activate(actor, model, version, reason=reason,
+                                models_dir=config.models_dir)
     except OmniflowError as exc:
         _fail(exc)
-    click.echo(f"{model} version {info.version} is active")
+    click.echo(f"{model} version {info['version']} is active")
 
 
 @models.command("shadow")
@@ -187,13 +172,11 @@ def shadow(model, version, actor):
 
     Example: python server.py models shadow escalation_risk 3
     """
-    from scoring import registry
-    from ..errors import OmniflowError
     config = open_store()
     try:
-        registry.sync_shipped(config.models_dir)
+        usecase.sync_shipped(config.models_dir)
         number = None if version.lower() == "none" else int(version)
-        registry.set_shadow(model, number, actor=actor)
+        usecase.set_shadow(actor, model, number, reason=None, models_dir=config.models_dir)
     except ValueError:
         raise click.BadParameter("a version number or 'none'", param_hint="VERSION") from None
     except OmniflowError as exc:
@@ -209,14 +192,12 @@ def drift(model, window):
 
     Example: python server.py models drift escalation_risk
     """
-    from scoring import monitoring
-    from ..errors import OmniflowError
     config = open_store()
     try:
-        report = monitoring.check(model, config.models_dir, window=window)
+        report = usecase.drift(model, config.models_dir, window=window)
     except OmniflowError as exc:
         _fail(exc)
-    click.echo(json.dumps(report.to_json(), indent=1))
+    click.echo(json.dumps(report, indent=1))
 
 
 COMMANDS = [train, models]

@@ -15,11 +15,14 @@ import subprocess
 import sys
 
 import click
+from gunicorn.app.base import BaseApplication
+
+from ..app import create_app
+from ..config import ROOT, Config
+from ..usecases import accounts, deployments, system
 
 
 def _http_server(config, host: str, port: int, workers: int, threads: int):
-    from gunicorn.app.base import BaseApplication
-
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
@@ -34,7 +37,6 @@ def _http_server(config, host: str, port: int, workers: int, threads: int):
             self.cfg.set("proc_name", "omniflow")
 
         def load(self):
-            from ..app import create_app
             return create_app(config)    # in each worker, after the fork: its own connection
 
     return Server()
@@ -55,26 +57,22 @@ def serve(host, port, workers, threads, demo):
 
     Example: python server.py serve --demo --port 8080
     """
-    from .. import store
-    from ..app import create_app
-    from ..bootstrap import deploy_shipped_content
-    from ..config import ROOT, Config
     config = Config.from_env()
     if demo and not config.is_sqlite:
         raise click.ClickException("--demo creates well-known users with printed tokens; it is "
                                    "refused against PostgreSQL. Use 'users add' instead.")
+    system.open_store(config)          # migrate once, before any HTTP process starts
     app = create_app(config)
     with app.app_context():
-        result = deploy_shipped_content(config)
+        result = deployments.deploy_shipped_content(config)
         if result:
             for item in result["created"]:
                 click.echo(f"deployed {item['kind']} {item['key']} v{item['version']}")
         if demo:
-            from ..demo import ensure_demo_users
             click.echo("demo users (tokens are new at every start):")
-            for name, token, groups in ensure_demo_users():
+            for name, token, groups in accounts.ensure_demo_users():
                 click.echo(f"  {name:<22} {','.join(groups):<36} {token}")
-    store.database.close()
+    system.close()
 
     background = None
     if config.run_worker and config.is_sqlite:

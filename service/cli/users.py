@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from ..errors import OmniflowError
+from ..usecases import accounts
 from .context import open_store
 
 
@@ -21,25 +23,23 @@ def add(name, groups, authority, client):
 
     Example: python server.py users add ana --groups customer_service --authority refund=500
     """
-    from ..errors import OmniflowError
-    from ..policy import add_user
     open_store()
     try:
-        user, token = add_user(name, groups.split(","), list(authority), client=client)
+        user = accounts.create(None, name, groups.split(","), list(authority), client=client)
     except OmniflowError as exc:
         raise click.ClickException(exc.detail) from exc
-    click.echo(f"created {user.name} groups={','.join(user.groups)} authority={user.authority}")
-    click.echo(f"token (shown once): {token}")
+    click.echo(f"created {user['name']} groups={','.join(user['groups'])} "
+               f"authority={user['authority']}")
+    click.echo(f"token (shown once): {user['token']}")
 
 
 @users.command("list")
 def list_users():
     """List users with their groups and authority limits."""
-    from ..store import User
     open_store()
-    for u in User.select().order_by(User.name):
-        kind = "client" if u.is_client else "user"
-        click.echo(f"{u.name}\t{kind}\t{','.join(u.groups)}\t{u.authority}")
+    for u in accounts.users():
+        kind = "client" if u["client"] else "user"
+        click.echo(f"{u['name']}\t{kind}\t{','.join(u['groups'])}\t{u['authority']}")
 
 
 COMMANDS = [users]

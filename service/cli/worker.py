@@ -5,6 +5,9 @@ import signal
 
 import click
 
+from ..worker import Worker
+from .context import open_store
+
 
 @click.command()
 @click.option("--interval", type=float, default=None,
@@ -18,8 +21,6 @@ def worker(interval, once):
 
     Example: DATABASE_URL=postgresql://omniflow@db/omniflow python server.py worker
     """
-    from ..worker import Worker
-    from .context import open_store
     config = open_store()
     runner = Worker(config)
     if once:

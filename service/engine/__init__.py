@@ -44,6 +44,7 @@ and ``Conflict`` (caller mistakes), all from ``service.errors``.
 """
 from __future__ import annotations
 
+from . import spiff_compat  # noqa: F401 - first: refuses an untested SpiffWorkflow version
 from .definitions import ProcessDefinition, parse_definitions
 from .instance import Instance, Runtime
 from .library import ProcessLibrary, ProcessSpec

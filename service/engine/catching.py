@@ -24,6 +24,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
+from .spiff_compat import refresh
+
 __all__ = ["INTERRUPT_HOOKS", "route_error", "trigger_event_subprocess"]
 
 
@@ -60,7 +62,7 @@ def _boundary(task: Any, code: str, message: str | None, variables: dict) -> boo
     _, boundary = max(candidates, key=lambda pair: pair[0])
     definition = boundary.task_spec.event_definition
     boundary.task_spec.catch(boundary, BpmnEvent(definition, _payload(definition, code, message, variables)))
-    boundary.task_spec._update(boundary)
+    refresh(boundary)
     return True
 
 
@@ -100,7 +102,7 @@ def route_error(task: Any, code: str, message: str | None = None,
             start_task, definition = started
             start_task.task_spec.catch(start_task, BpmnEvent(
                 definition, _payload(definition, code, message, variables)))
-            start_task.task_spec._update(start_task)
+            refresh(start_task)
             return True
         if workflow.parent_task_id is None:
             return False

@@ -24,6 +24,8 @@ from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from .spiff_compat import add_child, force_state, refresh
+
 __all__ = ["COMPENSATION_HOOKS", "CompensationThrow"]
 
 _LOG = "omniflow_compensable"
@@ -63,10 +65,9 @@ def _start_next(thrower: Any) -> None:
     pending = thrower.internal_data[_PENDING]
     name = pending.pop(0)
     spec = thrower.workflow.spec.task_specs[name]
-    child = thrower._add_child(spec, TaskState.WAITING)
-    child.triggered = True
+    child = add_child(thrower, spec, TaskState.WAITING)
     child.internal_data["omniflow_compensates_for"] = str(thrower.id)
-    spec._update(child)
+    refresh(child)
 
 
 def _on_completed(workflow: Any, task: Any) -> None:
@@ -81,7 +82,7 @@ def _on_completed(workflow: Any, task: Any) -> None:
         if thrower.internal_data.get(_PENDING):
             _start_next(thrower)
         else:
-            thrower._set_state(TaskState.READY)
+            force_state(thrower, TaskState.READY)
 
 
 #: Connected to every spec's ``completed_event`` by ``library.finalize``.

@@ -28,6 +28,7 @@ from service.errors import EngineFailure
 from .catching import trigger_event_subprocess
 from .expressions import ExpressionError
 from .juel import JuelEvaluationError
+from .spiff_compat import refresh as refresh_task
 
 __all__ = ["WatchedCondition", "live_data", "refresh"]
 
@@ -68,7 +69,7 @@ class WatchedCondition(ConditionalEventDefinition):
     """A conditional event definition evaluated against the current variables."""
 
     def has_fired(self, my_task):
-        if my_task._get_internal_data("event_fired", False):
+        if my_task.internal_data.get("event_fired", False):
             return True
         return _holds(my_task, self.expression, live_data(my_task.workflow, my_task.data))
 
@@ -115,7 +116,7 @@ def _start_conditions(scope: Any) -> bool:
                 if started is not None:
                     task, found = started
                     task.task_spec.catch(task, BpmnEvent(found))
-                    task.task_spec._update(task)
+                    refresh_task(task)
                     fired = True
     return fired
 
@@ -124,7 +125,7 @@ def refresh(workflow: Any) -> bool:
     """Re-evaluate every conditional event of the instance; return whether any fired."""
     fired = False
     for task in _waiting_conditionals(workflow):
-        task.task_spec._update(task)
+        refresh_task(task)
         fired = fired or task.state != TaskState.WAITING
     for scope in _scopes(workflow):
         fired = _start_conditions(scope) or fired

@@ -19,6 +19,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Mapping
 
+from service.decisions import feel
+
 from .juel import is_juel
 
 __all__ = ["ExpressionError", "classify", "evaluate_feel", "from_feel", "check_feel", "is_expression"]
@@ -45,19 +47,8 @@ def is_expression(text: str | None) -> bool:
     return bool(text) and (text.strip().startswith("=") or is_juel(text))
 
 
-def _feel():
-    # Imported lazily: the FEEL package is developed beside the engine and the engine must
-    # import (and run Python-only processes) even where FEEL is unavailable.
-    try:
-        from service.decisions import feel
-    except ImportError as exc:
-        raise ExpressionError(f"FEEL is not available: {exc}") from exc
-    return feel
-
-
 @lru_cache(maxsize=2048)
 def _compile_feel(body: str):
-    feel = _feel()
     try:
         return feel.compile_expression(body)
     except feel.FeelSyntaxError as exc:
@@ -65,7 +56,7 @@ def _compile_feel(body: str):
 
 
 def check_feel(body: str) -> None:
-    """Compile FEEL text, raising :class:`ExpressionError` if it is invalid or FEEL is missing."""
+    """Compile FEEL text, raising :class:`ExpressionError` if it is invalid."""
     _compile_feel(body)
 
 
@@ -76,7 +67,6 @@ def evaluate_feel(body: str, data: Mapping[str, Any]) -> Any:
     reported as an error here, since a process cannot act sensibly on it.
     """
     expression = _compile_feel(body)
-    feel = _feel()
     warnings: list = []
     value = expression.evaluate(feel.to_feel(dict(data)), warnings=warnings)
     if value is None and warnings:
@@ -99,5 +89,5 @@ def from_feel(value: Any) -> Any:
     if type(value).__name__ == "DaysTimeDuration":
         return timedelta(seconds=float(value.total_seconds))
     if type(value).__name__ == "YearsMonthsDuration":
-        return _feel().format_value(value)  # ISO text, e.g. "P1Y2M": calendar-dependent
+        return feel.format_value(value)  # ISO text, e.g. "P1Y2M": calendar-dependent
     return value

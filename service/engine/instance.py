@@ -42,6 +42,7 @@ from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
 from .sandbox import Sandbox
 from .script_engine import EXTERNAL_KEY, InstanceScriptEngine, task_failure
+from .spiff_compat import force_state, refresh, run_ready_tasks
 from .stall import all_finished, blocking_task, finish_implicit_ends, merge_leaves
 from .state import StateError, decode, encode
 from .tasks import ExternalTask, HumanTask
@@ -284,7 +285,7 @@ class Instance:
                         and definition.matches(task.internal_data.get("correlation", {}), payload)):
                     def catch(task=task, definition=definition):
                         task.task_spec.catch(task, BpmnEvent(definition, payload=payload))
-                        task.task_spec._update(task)
+                        refresh(task)
                     self._guarded(catch)
                     self._advance()
                     return
@@ -354,7 +355,7 @@ class Instance:
         failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
         self._failure, self._status = None, "waiting"
         for task in failed:
-            task._set_state(TaskState.READY)
+            force_state(task, TaskState.READY)
         self._advance()
 
     def cancel(self) -> None:
@@ -374,8 +375,8 @@ class Instance:
             self._guarded(self._run_steps)
             for task in self._waiting():
                 if isinstance(task.task_spec, StartEvent) and self._has_timer(task):
-                    task._set_internal_data(event_fired=True, event_value=self.engine.now().isoformat())
-                    self._guarded(lambda task=task: task.task_spec._update(task))
+                    task.internal_data.update(event_fired=True, event_value=self.engine.now().isoformat())
+                    self._guarded(lambda task=task: refresh(task))
         self._advance()
 
     def _external(self, task_id: str):
@@ -492,7 +493,7 @@ class Instance:
                 raise task_failure(task, f"more than {STEP_LIMIT} automatic steps without a wait "
                                          "state (an endless loop?)", limit="steps")
 
-        while workflow._do_engine_steps(None, did_complete):
+        while run_ready_tasks(workflow, None, did_complete):
             if len(workflow.tasks) - last_size[0] > PRUNE_EVERY:
                 prune(workflow)
                 last_size[0] = len(workflow.tasks)
@@ -500,7 +501,7 @@ class Instance:
         # Timers that fell due while running (refresh may make them ready) run now too, and
         # conditional events see the variables the steps changed (until nothing more fires).
         for _ in range(conditions.MAX_ROUNDS):
-            while workflow._do_engine_steps(None, did_complete):
+            while run_ready_tasks(workflow, None, did_complete):
                 pass
             if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)):
                 break

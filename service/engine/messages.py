@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
 __all__ = ["CorrelatedMessage"]
 
@@ -60,8 +61,6 @@ class CorrelatedMessage(MessageEventDefinition):
             my_task.data.update(payload)
 
     def throw(self, my_task):
-        from SpiffWorkflow.bpmn.util.event import BpmnEvent
-
         if self.payload_expression:
             payload = my_task.workflow.script_engine.evaluate(my_task, self.payload_expression)
         else:

@@ -18,6 +18,8 @@ from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
+from .spiff_compat import add_child, instances_of, refresh
+
 __all__ = ["ExpressionReference", "ParallelInstances", "SequentialInstances"]
 
 _LOCALS = "omniflow_mi_locals"
@@ -59,9 +61,8 @@ class _CamundaInstances:
         task_spec = my_task.workflow.spec.task_specs[self.task_spec]
         if not task_spec.completed_event.is_connected(self.merge_child):
             task_spec.completed_event.connect(self.merge_child)
-        counter = sum(1 for _ in self._instances(my_task))
-        child = my_task._add_child(task_spec, TaskState.WAITING)
-        child.triggered = True
+        counter = len(instances_of(my_task))
+        child = add_child(my_task, task_spec, TaskState.WAITING)
         child.data[LOOP_COUNTER] = counter
         if self.input_item is not None:
             self.input_item.set(child, deepcopy(item))
@@ -69,7 +70,7 @@ class _CamundaInstances:
             child.internal_data["key_or_index"] = key_or_index
         else:
             child.internal_data["item"] = item
-        child.task_spec._update(child)
+        refresh(child)
 
     def _drop_locals(self, my_task) -> None:
         for name in my_task.internal_data.get(_LOCALS, {}):
@@ -95,7 +96,7 @@ class _CamundaInstances:
         if not merged or self.condition is None:
             return None
         last = next(c for c in my_task.children if str(c.id) == merged[-1])
-        instances = list(self._instances(my_task))
+        instances = instances_of(my_task)
         done = sum(1 for c in instances if c.state == TaskState.COMPLETED)
         counts = {"nrOfInstances": self._total(my_task, instances), "nrOfCompletedInstances": done,
                   "nrOfActiveInstances": sum(1 for c in instances

@@ -8,6 +8,7 @@ clock (timers, due dates, event times). The in-memory implementations here are r
 """
 from __future__ import annotations
 
+import inspect
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -114,8 +115,6 @@ class ConnectorRegistry:
             self.register(name, fn)
 
     def register(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        import inspect
-
         try:
             params = inspect.signature(fn).parameters
             wants_key = "idempotency_key" in params or any(

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
+
+from .spiff_compat import child_ids, is_end_join, parent_id, remove_child, splice_out
 
 __all__ = ["prune", "max_depth"]
 
@@ -58,7 +59,7 @@ def max_depth(workflow: Any) -> int:
         while stack:
             task, depth = stack.pop()
             deepest = max(deepest, depth)
-            stack.extend((wf.tasks[c], depth + 1) for c in task._children if c in wf.tasks)
+            stack.extend((wf.tasks[c], depth + 1) for c in child_ids(task) if c in wf.tasks)
     return deepest
 
 
@@ -86,7 +87,7 @@ def _postorder(root: Any, tasks: dict) -> list:
             order.append(task)
             continue
         stack.append((task, True))
-        stack.extend((tasks[c], False) for c in reversed(task._children) if c in tasks)
+        stack.extend((tasks[c], False) for c in reversed(child_ids(task)) if c in tasks)
     return order
 
 
@@ -102,7 +103,7 @@ def _protected(wf: Any) -> set:
                 ancestor = ancestor.parent
             if ancestor is not None:
                 keep.add(ancestor.id)
-                keep.update(ancestor._children)
+                keep.update(child_ids(ancestor))
     return keep
 
 
@@ -132,14 +133,14 @@ def _drop_cycle_join_duplicates(wf: Any) -> int:
         if not isinstance(definition, CycleTimerEventDefinition):
             continue
         seen = set()
-        for child_id in reversed(list(task._children)):
+        for child_id in reversed(list(child_ids(task))):
             child = wf.tasks.get(child_id)
-            if child is None or not isinstance(child.task_spec, Join) or child._children:
+            if child is None or not isinstance(child.task_spec, Join) or child_ids(child):
                 continue
             if child.state != TaskState.WAITING:
                 continue
             if child.task_spec.name in seen:
-                task._children.remove(child_id)
+                remove_child(task, child_id)
                 del wf.tasks[child_id]
                 removed += 1
             seen.add(child.task_spec.name)
@@ -158,7 +159,7 @@ def _prune_tree(wf: Any) -> int:
             continue
         if task.id in subprocesses:
             continue
-        parent = tasks.get(task._parent)
+        parent = tasks.get(parent_id(task))
         if parent is None:
             continue
         spec = task.task_spec
@@ -166,9 +167,10 @@ def _prune_tree(wf: Any) -> int:
             merged = task.internal_data.get("merged")
             if merged and len(merged) > 1:
                 task.internal_data["merged"] = merged[-1:]
-        if not task._children:
+        children = child_ids(task)
+        if not children:
             if isinstance(spec, UnstructuredJoin) and task.state == TaskState.CANCELLED:
-                if isinstance(spec, _EndJoin):
+                if is_end_join(spec):
                     DeepMerge.merge(wf.data, parent.data)
                 elif spec.name in pending_joins and task.last_state_change > last_fired.get(spec.name, -1.0):
                     continue
@@ -176,16 +178,14 @@ def _prune_tree(wf: Any) -> int:
                 merged = parent.internal_data.get("merged") or []
                 if merged and merged[-1] == str(task.id):
                     continue
-            parent._children.remove(task.id)
+            remove_child(parent, task.id)
             del tasks[task.id]
             removed += 1
-        elif len(task._children) == 1 and task.state == TaskState.COMPLETED:
-            child = tasks.get(task._children[0])
+        elif len(children) == 1 and task.state == TaskState.COMPLETED:
+            child = tasks.get(children[0])
             if child is None or isinstance(child.task_spec, UnstructuredJoin):
                 continue
-            index = parent._children.index(task.id)
-            parent._children[index] = child.id
-            child._parent = parent.id
+            splice_out(task, parent, child)
             del tasks[task.id]
             removed += 1
     if wf.last_task is not None and wf.last_task.id not in tasks:

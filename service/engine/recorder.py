@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.util.task import TaskState
 
 from .tasks import HumanTask
+from .timers import parse_when
 from .views import EngineEvent
 
 __all__ = ["Recorder", "SPEC_HOOKS", "json_safe"]
@@ -147,8 +148,6 @@ def timer_due(task: Any) -> datetime | None:
         value = value.get("next")
     if not value:
         return None
-    from .timers import parse_when
-
     try:
         return parse_when(value)
     except ValueError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import datetime as dt
 import json
 import operator
 import sys
@@ -219,7 +220,6 @@ def _check_storable(values: dict) -> None:
 
 
 def _temporal(value: Any) -> Any:
-    import datetime as dt
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
         return str(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

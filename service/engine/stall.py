@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .conditions import WatchedCondition
 from .script_engine import EXTERNAL_KEY
+from .spiff_compat import child_ids
 from .tasks import HumanTask
 
 __all__ = ["all_finished", "blocking_task", "finish_implicit_ends", "is_waiting"]
@@ -82,7 +83,7 @@ def all_finished(workflow: Any) -> bool:
 
 def merge_leaves(workflow: Any) -> None:
     """An implicit end: the workflow's data is what its last tasks left (newest wins)."""
-    leaves = [t for t in workflow.tasks.values() if not t._children and t.state == TaskState.COMPLETED]
+    leaves = [t for t in workflow.tasks.values() if not child_ids(t) and t.state == TaskState.COMPLETED]
     for task in sorted(leaves, key=lambda t: t.last_state_change):
         DeepMerge.merge(workflow.data, task.data)
 

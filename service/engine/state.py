@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .messages import CorrelatedMessage
+from .spiff_compat import encoder_mode
 
 __all__ = ["FORMAT_VERSION", "MIGRATIONS", "StateError", "decode", "encode", "migrate"]
 
@@ -88,13 +89,10 @@ def _thread_registry():
 def encode(workflow: BpmnWorkflow, **envelope: Any) -> str:
     """Return the JSON state document of ``workflow`` with the envelope fields given."""
     registry, encoder = _thread_registry()
-    registry._encoder_mode = True
-    try:
+    with encoder_mode(registry):
         doc = {"format": FORMAT_VERSION, "spiff": SPIFF_VERSION, **envelope,
                "workflow": registry.convert(workflow)}
         return json.dumps(doc, cls=encoder, separators=(",", ":"))
-    finally:
-        registry._encoder_mode = False
 
 
 def decode(text: str | bytes, spec: Any, subprocess_specs: dict) -> tuple[BpmnWorkflow, dict]:

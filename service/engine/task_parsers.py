@@ -36,6 +36,7 @@ from .io_mapping import IoMapping, Literal, Parameter, Variable
 from .juel import JuelError, compile_juel
 from .multi_instance import ExpressionReference, ParallelInstances, SequentialInstances
 from .sandbox import Sandbox, ScriptRejected
+from .spiff_compat import copy_task_attrs, spiff_extensions
 from .tasks import (RESULT_MAPPINGS, Assignment, CallMappings, ConnectorTask, DecisionTask,
                     ExpressionTask, ExternalTask, MappedCallActivity)
 from .timers import due_of
@@ -306,7 +307,7 @@ class ActivityParser(SpiffTaskParser):
                   "output_item": output_item, "condition": condition}
         cls = self.SEQUENTIAL_MI_CLASS if sequential else self.PARALLEL_MI_CLASS
         self.task = cls(self.spec, original.name, description="MultiInstance", **params)
-        self._copy_task_attrs(original, loop_characteristics)
+        copy_task_attrs(self, original, loop_characteristics)
 
     def parse_node(self):
         spec = super().parse_node()
@@ -375,7 +376,7 @@ class DecisionTaskParser(ActivityParser):
     @staticmethod
     def get_decision_ref(node):
         # SpiffWorkflow's DMN-aware parser collects these as dependencies; we only report them.
-        ref = SpiffTaskParser._parse_extensions(node).get("calledDecisionId")
+        ref = spiff_extensions(node).get("calledDecisionId")
         return ref or node.get("{%s}decisionRef" % camunda7.CAMUNDA_NS)
 
     def create_task(self):

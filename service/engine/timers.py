@@ -82,28 +82,28 @@ class ClockTimeDate(TimeDateEventDefinition):
     """A timer at a fixed date-time."""
 
     def has_fired(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         if event_value is None:
             event_value = parse_when(_resolve(my_task, self.expression)).isoformat()
-            my_task._set_internal_data(event_value=event_value)
+            my_task.internal_data["event_value"] = event_value
         if parse_when(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+            my_task.internal_data["event_fired"] = True
+        return my_task.internal_data.get("event_fired", False)
 
 
 class ClockDuration(DurationTimerEventDefinition):
     """A timer that fires a duration after it starts waiting."""
 
     def has_fired(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:
             value = _resolve(my_task, self.expression)
             event_value = (now + to_duration(value, now)).isoformat()
-            my_task._set_internal_data(event_value=event_value)
+            my_task.internal_data["event_value"] = event_value
         if parse_when(event_value) <= now:
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+            my_task.internal_data["event_fired"] = True
+        return my_task.internal_data.get("event_fired", False)
 
 
 class ClockCycle(CycleTimerEventDefinition):
@@ -114,7 +114,7 @@ class ClockCycle(CycleTimerEventDefinition):
     """
 
     def cycle_complete(self, my_task):
-        event_value = my_task._get_internal_data("event_value")
+        event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:
             cycles, start, duration = self._parse_cycle(_resolve(my_task, self.expression), now)
@@ -133,7 +133,7 @@ class ClockCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
             return False
 
-        my_task._set_internal_data(event_value=event_value)
+        my_task.internal_data["event_value"] = event_value
         return ready
 
     @staticmethod

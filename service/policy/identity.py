@@ -22,6 +22,7 @@ class Identity:
     groups: frozenset = field(default_factory=frozenset)
     authority: dict = field(default_factory=dict)
     is_client: bool = False
+    active: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -98,7 +99,7 @@ def issue_token(user: User) -> str:
 
 def identity_of(user: User) -> Identity:
     return Identity(user.name, frozenset(user.groups or ()), dict(user.authority or {}),
-                    user.is_client)
+                    user.is_client, user.active)
 
 
 # Every request authenticates: the lookup's SQL is built once (see store.rows.Prepared).

@@ -10,18 +10,19 @@
     partition  one partition's facts, windows and caps, deterministic from the signal log
     consumer   leases, batches, outcomes, case opening; ``run_pending`` for the worker loop
 
-This package never imports Flask; ``service/api/signals.py`` is its HTTP edge. It does not
-import :mod:`.consumer` either: the consumer opens cases through the application layer, which
-imports this package (deployments validate rulesets), so the worker imports
-``service.signals.consumer`` itself.
+This package never imports Flask (``service/api/signals.py`` is its HTTP edge) nor the layers
+above it: the consumer opens the cases rules ask for through a function its caller passes in
+(``service.usecases.signals.run_rules``: the service's one way to open a case).
 """
 from __future__ import annotations
 
+from .consumer import run_pending
 from .envelope import MAX_BATCH, Envelope, parse
 from .intake import Receipt, store
 from .ruleset import parse as parse_ruleset
 
-__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "store", "validate_ruleset", "receive"]
+__all__ = ["MAX_BATCH", "Envelope", "Receipt", "parse", "receive", "run_pending", "store",
+           "validate_ruleset"]
 
 
 def receive(payload) -> Receipt:
@@ -36,4 +37,3 @@ def validate_ruleset(filename: str, doc) -> dict:
             "key": list(spec.key),
             "opens": sorted({a.case_type for r in spec.rules for a in r.actions
                              if a.kind == "open"})}
-

@@ -32,24 +32,26 @@ import logging
 import threading
 import weakref
 from functools import lru_cache
+from typing import Callable
 
 import peewee
 
-from .. import audit, cases
+from .. import audit
 from ..errors import OmniflowError, ValidationFailed
-from ..policy import Identity
 from ..store import (Case, Definition, Lease, Signal, atomic, database, dumps,
                      is_postgres, utcnow)
 from . import ruleset as rulesets
+from .counters import COUNTERS
 from .partition import Applied, PartitionState, SignalRecord
 
 log = logging.getLogger(__name__)
+
+OpenCase = Callable[[str, dict, str], int]
 
 LEASE_SECONDS = 30.0
 BATCH = 1000
 REPLAY_CHUNK = 5000
 ACTOR = "rules"
-IDENTITY = Identity(ACTOR, frozenset(), {}, True)
 OPEN_STATUSES = ("open", "incident")
 
 # Rules state per database (tests bind a new one per test) and partition.
@@ -93,8 +95,13 @@ def forget(partition: str | None = None) -> None:
             state.close()
 
 
-def run_pending(config, *, owner: str, now: dt.datetime | None = None, limit: int = 20_000) -> int:
+def run_pending(open_case: OpenCase, *, owner: str, now: dt.datetime | None = None,
+                limit: int = 20_000) -> int:
     """Take or renew leases, process pending signals in order; returns how many were processed.
+
+    ``open_case(case_type, data, ref) -> case id`` opens the case a rule asks for, inside the
+    batch's transaction (the service's one way to open a case); it raises ``OmniflowError``
+    when the case cannot be opened.
 
     Partitions take turns, one batch each, starting after the one served last (the previous
     call may have stopped at ``limit``), so a backlog in one partition holds none of the others
@@ -114,7 +121,8 @@ def run_pending(config, *, owner: str, now: dt.datetime | None = None, limit: in
             for partition in free:
                 if total >= limit:
                     break
-                done = _batch(config, partition, owner, now, specs, min(BATCH, limit - total))
+                done = _batch(open_case, partition, owner, now, specs,
+                              min(BATCH, limit - total))
                 if done:
                     total += done
                     busy.append(partition)
@@ -133,7 +141,7 @@ def _take(partition: str, owner: str, now: dt.datetime) -> int | None:
     return Lease.select(Lease.position).where(Lease.partition == partition).scalar()
 
 
-def _batch(config, partition, owner, now, specs, size) -> int:
+def _batch(open_case, partition, owner, now, specs, size) -> int:
     """Detect over the next signals, then commit their outcomes, cases and position at once.
 
     Detection runs before the write transaction: it only reads committed signals, and on SQLite
@@ -177,8 +185,9 @@ def _batch(config, partition, owner, now, specs, size) -> int:
             refs = {req.ref for _, a in applied for req in a.opens}
             open_cases = _open_cases(refs) if refs else {}
             missing: dict = {}
-            _write([(rec.id,) + _settle(config, rec, a, open_cases, missing)
+            _write([(rec.id,) + _settle(open_case, rec, a, open_cases, missing)
                     for rec, a in applied])
+        COUNTERS.add(processed=len(rows), late=sum(1 for _, a in applied if a.late))
         return len(rows)
     except BaseException:
         forget(partition)     # the state ran ahead of a transaction that did not commit
@@ -263,7 +272,7 @@ def rebuild(partition: str, specs, position: int) -> PartitionState:
     return state
 
 
-def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
+def _settle(open_case, rec: SignalRecord, applied: Applied, open_cases: dict,
             missing: dict) -> tuple[str, dict, int | None]:
     """Open the cases a signal's matches ask for; returns (status, outcome, case id).
 
@@ -273,9 +282,11 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
     partition's refs). ``missing`` remembers, for the batch, the case types that have no
     process: a condition that keeps matching would otherwise pay a failed submit per signal.
     """
-    if not applied.opens and not applied.errors:
+    if not applied.opens and not applied.errors and not applied.late:
         return ("matched" if applied.matched else "no_match"), {"rules": applied.matched}, None
     outcome: dict = {"rules": applied.matched}
+    if applied.late:
+        outcome["late"] = applied.late       # too late for these rulesets' windows
     errors = list(applied.errors)
     opened, duplicates = [], []
     for req in applied.opens:
@@ -287,8 +298,7 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
             errors.append(f"{req.ruleset}.{req.rule}: {req.case_type}: {missing[req.case_type]}")
             continue
         try:
-            _, response = cases.submit(IDENTITY, {"type": req.case_type, "data": req.data,
-                                                  "external_ref": req.ref}, config=config)
+            case_id = open_case(req.case_type, req.data, req.ref)
         except (peewee.OperationalError, peewee.InterfaceError):
             raise                      # the database is gone: stop, retry the batch later
         except OmniflowError as exc:
@@ -300,9 +310,9 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
             log.exception("opening a case from a rule failed")
             errors.append(f"{req.ruleset}.{req.rule}: {req.case_type}: {exc}")
             continue
-        opened.append(response["id"])
-        open_cases[req.ref] = response["id"]
-        audit.record("rules.matched", actor=ACTOR, case_id=response["id"], signal=rec.id,
+        opened.append(case_id)
+        open_cases[req.ref] = case_id
+        audit.record("rules.matched", actor=ACTOR, case_id=case_id, signal=rec.id,
                      ruleset=req.ruleset, rule=req.rule, ref=req.ref)
     if opened:
         outcome["cases"] = opened
@@ -317,6 +327,8 @@ def _settle(config, rec: SignalRecord, applied: Applied, open_cases: dict,
         status = "duplicate"
     elif applied.matched:
         status = "matched"
+    elif applied.late:
+        status = "late"
     else:
         status = "no_match"
     case_id = (opened or duplicates or [None])[0]

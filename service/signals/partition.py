@@ -2,14 +2,20 @@
 
 Nothing here touches the database: given the same signals in the same order, a partition ends
 in the same state and asks for the same cases, which is what makes a replay from the signal log
-rebuild it exactly (restart safety). Time is the signals' own: the partition's clock (its
-*watermark*) is the newest signal time seen, and a fact is retracted once its ``keep_seconds``
-have passed on that clock. No engine timers are used.
+rebuild it exactly (restart safety). Time is the signals' own, and each correlation key has its
+own clock (the newest signal time of that key): a fact is retracted once its ``keep_seconds``
+have passed on its key's clock, so a store whose batch arrives hours behind another store's is
+judged by its own signals. The partition's clock (its *watermark*, the newest signal time of
+any key) only bounds memory: a fact also leaves once the ruleset's ``max_lateness_seconds`` more
+have passed on it. A signal outside its window on arrival is *late* (:attr:`Applied.late`):
+it is matched against the live facts, then leaves, and the consumer records it as such. No
+engine timers are used.
 
-Memory is bounded by the windows and by ``max_per_key`` (see :mod:`.ruleset`): the engine holds
-about 8 KB per live fact, so a 90-day window over a busy source needs the cap. Three shortcuts
-keep durable-rules calls (about 20 µs each) to the ones that can change a match, and the tests
-in ``tests/signals/test_partition.py`` compare them with the plain path:
+Memory is bounded by the windows, the lateness allowance and ``max_per_key`` (see
+:mod:`.ruleset`): the engine holds about 8 KB per live fact, so a 90-day window over a busy
+source needs the cap. Three shortcuts keep durable-rules calls (about 20 µs each) to the ones
+that can change a match, and the tests in ``tests/signals/test_partition.py`` compare them
+with the plain path:
 
 - a fact no alias of the ruleset could use (:class:`~.prefilter.Relevance`) is not sent;
 - a key's clock fact stays out of the engine until a rule could use it (see ``_tick``);
@@ -55,6 +61,7 @@ class Applied:
     matched: list = field(default_factory=list)      # "ruleset.rule"
     opens: list = field(default_factory=list)        # OpenRequest
     errors: list = field(default_factory=list)       # messages
+    late: list = field(default_factory=list)         # rulesets the signal came too late for
 
 
 def epoch(value) -> float | None:
@@ -82,9 +89,10 @@ class _RulesetState:
     """One ruleset's live facts in one partition, and what the engine holds of them.
 
     Invariants: ``facts`` is exactly what the engine stores; every live fact and every clock
-    has one entry in ``expires`` (and at least one in the ``expiry`` heap, which is compacted
-    when replaced facts leave too many stale entries behind); per key and input type at most
-    ``max_per_key`` signal facts are live.
+    has one entry in ``expires`` and at least one in the ``expiry`` heap (the partition's
+    bound); every live fact also has one in its key's heap in ``key_expiry`` (clocks do not:
+    a clock's time is its key's). Heaps are compacted when replaced facts leave too many stale
+    entries behind. Per key and input type at most ``max_per_key`` signal facts are live.
     """
 
     def __init__(self, spec: RulesetSpec, partition: str):
@@ -97,8 +105,14 @@ class _RulesetState:
         self.need = need if spec.clock and need.usable else None
         self.facts: dict[str, dict] = {}          # id -> fact as asserted (held by the engine)
         self.texts: dict[str, str] = {}           # id -> its JSON, to retract it
-        self.expires: dict[str, float] = {}        # id -> signal time it leaves (facts, clocks)
+        self.expires: dict[str, float] = {}        # id -> its key's time it leaves at
         self.expiry: list = []                     # heap of (expires_at, id), may hold stale ids
+        self.lateness = spec.max_lateness_seconds  # expiry + this < watermark: leaves anyway
+        self.key_clock: dict[str, float] = {}      # key -> newest signal time of the key
+        self.key_expiry: dict[str, list] = {}      # key -> heap of (expires_at, id), stale ok
+        self._sweep_at = 1024                      # key_clock size that triggers a sweep
+        self.horizon = max([i.keep_seconds for i in spec.inputs.values()]
+                           + [spec.window_seconds]) + self.lateness
         self.latest: dict[tuple, str] = {}         # (type, key, latest_by values) -> id
         self.slot_of: dict[str, tuple] = {}        # id -> its latest_by slot
         self.per_key: dict[tuple, dict] = {}       # (type, key) -> ids in arrival order
@@ -130,7 +144,7 @@ class _RulesetState:
         fid = fact["id"]
         self.facts[fid] = fact
         self.texts[fid] = text
-        self._expire_at(fid, fact["at"] + keep)
+        self._expire_at(fid, fact["at"] + keep, key)
         if marks:
             self.marks[fid] = marks
             counts = self.counts.setdefault(key, {})
@@ -172,14 +186,28 @@ class _RulesetState:
                 del self.per_key[(fact["type"], key)]
         self.pending.extend(self.matcher.retract_fact(fact, text))
 
-    def _expire_at(self, fact_id: str, when: float) -> None:
+    def _expire_at(self, fact_id: str, when: float, key: str | None = None) -> None:
+        """Schedule a fact (``key`` given: on its key's clock too) or a clock to leave."""
         self.expires[fact_id] = when
-        heapq.heappush(self.expiry, (when, fact_id))
+        entry = (when, fact_id)
+        heapq.heappush(self.expiry, entry)
         if len(self.expiry) > 2 * len(self.expires) + 1024:
             # Replaced facts and clocks leave their entries behind; without this the heap
             # would grow with every snapshot for the length of the longest window.
             self.expiry = [(t, i) for i, t in self.expires.items()]
             heapq.heapify(self.expiry)
+        if key is None:
+            return
+        heap = self.key_expiry.get(key)
+        if heap is None:
+            self.key_expiry[key] = [entry]
+            return
+        heapq.heappush(heap, entry)
+        size = len(heap)
+        if size >= 64 and not size & (size - 1):      # at 64, 128, 256...: amortized O(1)
+            expires = self.expires
+            heap[:] = [e for e in heap if expires.get(e[1]) == e[0]]
+            heapq.heapify(heap)
 
     # clocks -----------------------------------------------------------------------------------
 
@@ -199,7 +227,7 @@ class _RulesetState:
                 "seq": rec.seq, "at": at}
         self.clock[key] = fact
         self.clock_key[fact["id"]] = key
-        self._expire_at(fact["id"], at + self.spec.window_seconds)
+        self._expire_at(fact["id"], at + self.spec.window_seconds)   # partition bound only
         if self.need is None or self.need.needed(self.counts.get(key)):
             self._materialize(key)
 
@@ -223,7 +251,7 @@ class _RulesetState:
 
     # signals ----------------------------------------------------------------------------------
 
-    def feed(self, rec: SignalRecord, base: dict, out: Applied) -> None:
+    def feed(self, rec: SignalRecord, base: dict, watermark: float, out: Applied) -> None:
         """Assert the signal's fact(s) for this ruleset; ``base`` is its declared fields in
         engine form (shared by the rulesets of the partition, so copied before changing)."""
         spec = self.spec
@@ -235,6 +263,8 @@ class _RulesetState:
         else:
             items = [(rec.id, dict(base))]
         nested = self.nested[rec.type]
+        leaves = rec.at + inp.keep_seconds
+        late = touched = None
         for fact_id, fact in items:
             for name in nested:
                 fact.pop(name, None)          # a rule cannot test a list or an object
@@ -242,23 +272,55 @@ class _RulesetState:
             if None in values:
                 continue
             key = "|".join(map(str, values))
+            clock = self.key_clock.get(key)
+            if clock is None or rec.at > clock:
+                self.key_clock[key] = clock = rec.at
             fact.update(id=fact_id, sid=bucket(key), k=key, type=rec.type, seq=rec.seq,
                         at=rec.at)
+            # A fact no alias could use would be "not handled" by the engine: skip the call.
+            usable = self.relevance.could_use(fact)
+            if usable and (leaves < clock or leaves < watermark - self.lateness):
+                late = True       # matched against what is live, then leaves (see evict_key)
             if inp.latest_by:
                 slot = (rec.type, key) + tuple(fact.get(f) for f in inp.latest_by)
                 previous = self.latest.get(slot)
                 if previous is not None:
+                    if self.facts[previous]["at"] > rec.at:
+                        late = late or usable        # a newer one holds the slot: keep it
+                        continue
                     self._retract(previous)
-            # A fact no alias could use would be "not handled" by the engine: skip the call.
-            if self.relevance.could_use(fact):
+            if usable:
                 self._assert(fact, inp.keep_seconds)
                 if inp.latest_by and fact_id in self.facts:
                     self.latest[slot] = fact_id
                     self.slot_of[fact_id] = slot
             if spec.clock:
                 self._tick(key, rec)
+            touched = [key] if touched is None else touched + [key]
+        if late:
+            out.late.append(spec.name)
         if self.pending:
             self._drain(rec, out)
+        if touched:
+            for key in touched:
+                self.evict_key(key)
+            if self.pending:
+                self._drain(rec, out)
+
+    def evict_key(self, key: str) -> None:
+        """Retract the key's facts whose time has passed on the key's own clock."""
+        heap = self.key_expiry.get(key)
+        if heap is None:
+            return
+        clock = self.key_clock[key]
+        if heap[0][0] < clock:
+            expires = self.expires
+            while heap and heap[0][0] < clock:
+                when, fact_id = heapq.heappop(heap)
+                if expires.get(fact_id) == when:
+                    self._retract(fact_id)      # else replaced, reset or capped earlier
+            if not heap:
+                del self.key_expiry[key]
 
     def _drain(self, rec: SignalRecord, out: Applied) -> None:
         steps = 0
@@ -296,13 +358,37 @@ class _RulesetState:
             self._retract(match.facts[action.alias]["id"])
 
     def evict(self, watermark: float, rec: SignalRecord, out: Applied) -> None:
+        """Retract what has lagged the partition's clock by more than the lateness allowance
+        (idle keys), and forget the clocks of keys that can hold nothing any more."""
         expiry = self.expiry
-        if expiry and expiry[0][0] < watermark:
-            while expiry and expiry[0][0] < watermark:
+        bound = watermark - self.lateness
+        if expiry and expiry[0][0] < bound:
+            while expiry and expiry[0][0] < bound:
                 when, fact_id = heapq.heappop(expiry)
                 if self.expires.get(fact_id) == when:
                     self._retract(fact_id)      # else replaced, reset or capped earlier
             self._drain(rec, out)
+        if len(self.key_clock) > self._sweep_at:
+            self._sweep(watermark)
+
+    def _sweep(self, watermark: float) -> None:
+        """Drop the clocks of keys idle for longer than any fact of theirs can live.
+
+        Dropping one changes nothing: any signal of such a key older than its clock would be
+        late by the partition's clock as well (its keep + lateness < the horizon).
+        """
+        oldest = watermark - self.horizon
+        holding, expires = self.key_expiry, self.expires
+        for key, heap in list(holding.items()):
+            live = [e for e in heap if expires.get(e[1]) == e[0]]
+            if not live:
+                del holding[key]
+            elif len(live) < len(heap):
+                heapq.heapify(live)
+                holding[key] = live
+        self.key_clock = {k: t for k, t in self.key_clock.items()
+                          if t >= oldest or k in holding or k in self.clock}
+        self._sweep_at = 2 * len(self.key_clock) + 1024
 
     @property
     def live(self) -> int:
@@ -367,10 +453,9 @@ class PartitionState:
 
     @property
     def horizon(self) -> float:
-        """How far back (seconds of signal time) a replay must start to rebuild this state."""
-        keeps = [i.keep_seconds for r in self._rulesets for i in r.spec.inputs.values()]
-        keeps += [r.spec.window_seconds for r in self._rulesets]
-        return max(keeps, default=0.0)
+        """How far back (seconds of signal time) a replay must start to rebuild this state:
+        the longest time a fact can stay, lateness allowance included."""
+        return max((r.horizon for r in self._rulesets), default=0.0)
 
     @property
     def live_facts(self) -> int:
@@ -386,7 +471,7 @@ class PartitionState:
                 if rec.type in state.spec.inputs:
                     if base is None:
                         base = _base(rec, self.partition)
-                    state.feed(rec, base, out)
+                    state.feed(rec, base, self.watermark, out)
                 state.evict(self.watermark, rec, out)
             except RulesEngineError as exc:
                 state.pending.clear()

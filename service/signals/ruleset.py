@@ -8,7 +8,8 @@ here first and an error names the rule and the field::
     {"name": "return_surge",
      "description": "3 or more returns of one sku in one region within an hour",
      "key": ["sku", "region"],          # facts are correlated per key (sku x region)
-     "window_seconds": 3600,            # default time a fact is kept, by the signals' own clock
+     "window_seconds": 3600,            # default time a fact is kept, by its key's own clock
+     "max_lateness_seconds": 21600,     # how far a key may lag its partition (default 6 hours)
      "clock": false,                    # true: keep a {"type": "clock", "at": ...} fact per key
      "inputs": {"return.received": {"keep_seconds": 3600, "max_per_key": 16},
                 "promotion.scheduled": {"each": "skus", "as": "sku", "latest_by": ["promo_id"]}},
@@ -18,10 +19,17 @@ here first and an error names the rule and the field::
 
 Facts: every signal becomes one fact per ruleset that lists its type (``each`` makes one per list
 item), ``{"id", "type", "seq", "at", <declared data fields>}``, with every timestamp as seconds
-since the epoch. A fact is retracted when its ``keep_seconds`` have passed on the partition's
-clock (the newest signal time seen) or, with ``latest_by``, when a newer fact of the same type,
-key and fields replaces it (snapshots: the latest per source). Rules see the facts of one key
-only: the host adds the key join to every alias after the first.
+since the epoch. Time is the signals' own, and each key has its own clock: the newest signal
+time of that key. A fact is retracted when its ``keep_seconds`` have passed on its key's clock
+or, with ``latest_by``, when a fact of the same type, key and fields that is as new or newer
+replaces it (snapshots: the latest per source; an older one arriving after it is late). So a
+store whose batch arrives hours after another store's is judged by its own signals. Memory is
+bounded all the same: a fact also leaves once ``max_lateness_seconds`` more have passed on the
+partition's clock (the newest signal time of any key), so an idle key holds nothing for ever.
+A signal whose fact is outside its window on arrival, by either clock, is *late*: it is still
+matched against the live facts (as if it had arrived in order and left since), then leaves,
+and its outcome says so. Rules see the facts of one key only: the host adds the key join to
+every alias after the first.
 
 Actions (``then``, one or a list): ``open`` a case of a type with ``data`` mapped from the matched
 facts, de-duplicated by the ``dedup`` fields while a case is open (``reset`` retracts the matched
@@ -46,6 +54,9 @@ from .matcher import compile_check
 RESERVED = ("id", "sid", "k", "type", "seq", "at")
 #: Live facts of one input type per key, unless the input says otherwise (``max_per_key``).
 MAX_PER_KEY = 16
+#: How far (signal time) a key may lag the newest signal of its partition and still be judged
+#: by its own clock, unless the ruleset says otherwise: a store's batch delayed for hours.
+MAX_LATENESS = 6 * 3600.0
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq", "$eq")
 ARITHMETIC = ("$add", "$sub", "$mul", "$div")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -90,6 +101,7 @@ class RulesetSpec:
     inputs: dict
     rules: tuple[Rule, ...]
     version: int = 0
+    max_lateness_seconds: float = MAX_LATENESS
 
     def definition(self, only: "Rule | None" = None) -> dict:
         """The durable-rules definition of every rule (or of ``only`` one), without actions:
@@ -120,7 +132,7 @@ def parse(filename: str, doc, *, version: int = 0) -> RulesetSpec:
     if not isinstance(doc, dict):
         ck.fail("a ruleset must be a JSON object")
     unknown = set(doc) - {"name", "description", "key", "window_seconds", "clock", "inputs",
-                          "rules"}
+                          "rules", "max_lateness_seconds"}
     if unknown:
         ck.fail(f"unknown property {sorted(unknown)[0]!r}", path=sorted(unknown)[0])
     name = doc.get("name")
@@ -133,6 +145,10 @@ def parse(filename: str, doc, *, version: int = 0) -> RulesetSpec:
     window = doc.get("window_seconds", 3600)
     if not _number(window) or window <= 0:
         ck.fail("'window_seconds' must be a positive number", path="window_seconds")
+    lateness = doc.get("max_lateness_seconds", MAX_LATENESS)
+    if not _number(lateness) or not 0 <= lateness <= 30 * 86400:
+        ck.fail("'max_lateness_seconds' must be a number of seconds from 0 to 30 days",
+                path="max_lateness_seconds")
     clock = doc.get("clock", False)
     if not isinstance(clock, bool):
         ck.fail("'clock' must be true or false", path="clock")
@@ -141,7 +157,8 @@ def parse(filename: str, doc, *, version: int = 0) -> RulesetSpec:
     if not isinstance(rules, dict) or not rules:
         ck.fail("'rules' must be a non-empty object of named rules", path="rules")
     parsed = tuple(_rule(ck, rule_name, body) for rule_name, body in rules.items())
-    spec = RulesetSpec(name, tuple(key), float(window), clock, inputs, parsed, version)
+    spec = RulesetSpec(name, tuple(key), float(window), clock, inputs, parsed, version,
+                       float(lateness))
     _compile_each(ck, spec)
     return spec
 

@@ -23,6 +23,11 @@ def json_default(value):
     return str(value)
 
 
+def iso(value):
+    """A datetime (or None) as ISO 8601 text, the way every answer and audit detail shows it."""
+    return value.isoformat() if value is not None else None
+
+
 def dumps(value) -> str:
     return json.dumps(value, default=json_default, separators=(",", ":"), ensure_ascii=False)
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import logging
 
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as run
+
 from .db import database, is_postgres
-from .tables import ALL_TABLES, AuditHead, SchemaVersion
+from .tables import (ALL_TABLES, AuditHead, Incident, Instance, MessageSubscription, SchemaVersion,
+                     Signal)
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +32,6 @@ def _messages_and_incident_jobs(db):
     ``_initial`` builds tables from the current models, so on a new database the columns and
     indexes exist already; each step checks (or uses IF NOT EXISTS) before it alters.
     """
-    from playhouse.migrate import SchemaMigrator
-    from playhouse.migrate import migrate as run
-    from .tables import Incident, Instance, MessageSubscription
     db.create_tables([MessageSubscription], safe=True)
     Instance.create_table(safe=True)      # adds the missing (status, next_due_at) index only
     have = {c.name for c in db.get_columns("incident")}
@@ -47,7 +48,6 @@ def _messages_and_incident_jobs(db):
 def _signal_partition_index(db):
     """Version 3: the ``signal (partition, seq)`` index, so the rules consumer reads one
     partition in arrival order from its position with a range read."""
-    from .tables import Signal
     Signal.create_table(safe=True)        # creates the missing index only (IF NOT EXISTS)
 
 

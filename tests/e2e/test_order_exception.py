@@ -23,7 +23,7 @@ CONTENT = ["bpmn/order_exception.bpmn", "bpmn/order_exception.case.json",
 @pytest.fixture
 def order_content(app, config):
     from service.config import ROOT
-    from service.deployments import deploy
+    from service.usecases.deployments import store_files as deploy
     files = {Path(p).name: (ROOT / p).read_bytes() for p in CONTENT}
     with app.app_context():
         return deploy(files, actor="test", max_bytes=config.max_definition_bytes)

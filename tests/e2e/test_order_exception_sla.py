@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service import inbox
+from service.usecases import tasks as inbox
 from service.config import ROOT
 from service.engine.ports import FixedClock
 from service.policy import find_identity
@@ -22,7 +22,7 @@ MANUAL = {"order_id": "B-2", "reason": "customer_complaint", "channel": "phone",
 @pytest.fixture
 def content(app):
     """The order exception process, its case type and the decision tables it calls."""
-    from service.deployments import deploy
+    from service.usecases.deployments import store_files as deploy
     files = {p.name: p.read_bytes() for p in [*Path(ROOT, "dmn").glob("*.dmn"),
                                                Path(ROOT, "bpmn", "order_exception.bpmn"),
                                                Path(ROOT, "bpmn", "order_exception.case.json")]}

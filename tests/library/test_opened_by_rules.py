@@ -3,7 +3,7 @@ schemas and scoring, and each case lands in the right inbox."""
 import pytest
 
 from service.signals import consumer
-from service.signals.consumer import run_pending
+from service.usecases.signals import run_rules
 from service.store import Case, Signal, Task
 from tests.signals.streams import cancelled, po, promotion, returned, snapshot
 
@@ -43,7 +43,7 @@ FIRST_TASK = {"return_surge_review": ("review_surge", "loss_prevention"),
 def test_rule_opens_a_library_case(erp, config, stream):
     response = erp.post("/api/v1/signals", json=STREAMS[stream])
     assert response.status_code == 202, response.get_json()
-    run_pending(config, owner="w1")
+    run_rules(config, owner="w1")
     errors = [s.outcome for s in Signal.select() if s.status == "error"]
     assert errors == []
     cases = list(Case.select())

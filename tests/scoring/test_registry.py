@@ -3,7 +3,8 @@ import shutil
 
 import pytest
 
-from scoring import monitoring, registry
+from service.domain import model_monitoring as monitoring
+from service.domain import model_registry as registry
 from scoring.artifacts import ArtifactStore
 from scoring.serving import Scorer
 from service import audit

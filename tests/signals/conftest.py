@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture
 def rules_deployed(app, config):
-    from service.deployments import deploy
+    from service.usecases.deployments import store_files as deploy
     from .streams import rules_dir
     files = {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.bpmn"))}
     files.update({p.name: p.read_bytes() for p in sorted(rules_dir().glob("*.json"))})

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from service.config import ROOT
+from service.signals.envelope import parse_one
 from service.signals.partition import PartitionState, SignalRecord
 from service.signals.ruleset import parse
 
@@ -65,18 +66,22 @@ def shipped_specs(*names):
     return specs
 
 
-def feed(signals, *names) -> list[str]:
-    """Run signals through a fresh partition state; returns the dedup refs asked to open."""
-    from service.signals.envelope import parse_one
+def apply_all(signals, *names) -> list:
+    """Run signals through a fresh partition state; returns each signal's ``Applied``."""
     state = PartitionState("west", shipped_specs(*names))
-    asked = []
+    out = []
     for seq, item in enumerate(signals, 1):
         env = parse_one(item)
         applied = state.apply(SignalRecord(env.id, env.type, env.at.timestamp(), env.data, seq))
         assert not applied.errors, applied.errors
-        asked.extend((r.case_type, r.ref) for r in applied.opens)
+        out.append(applied)
     state.close()
-    return asked
+    return out
+
+
+def feed(signals, *names) -> list[str]:
+    """Run signals through a fresh partition state; returns the dedup refs asked to open."""
+    return [(r.case_type, r.ref) for applied in apply_all(signals, *names) for r in applied.opens]
 
 
 def rules_dir() -> Path:

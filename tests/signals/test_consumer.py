@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from service.signals import consumer
-from service.signals.consumer import run_pending
+from service.signals.counters import COUNTERS
+from service.usecases.signals import run_rules
 from service.store import Case, Lease, Signal
 
 from .streams import cancelled, returned, snapshot
@@ -27,7 +28,7 @@ def test_a_surge_opens_one_case_and_every_signal_gets_an_outcome(rules_deployed,
     stream = [returned(0), returned(10), returned(20), returned(30), returned(40),
               returned(50), returned(55, sku="SKU2"), snapshot("erp", 56, on_hand=4)]
     _post(erp, stream)
-    assert run_pending(config, owner="w1") == len(stream)
+    assert run_rules(config, owner="w1") == len(stream)
     surge = list(Case.select().where(Case.type == "return_surge_review"))
     assert len(surge) == 1
     case = surge[0]
@@ -40,26 +41,26 @@ def test_a_surge_opens_one_case_and_every_signal_gets_an_outcome(rules_deployed,
     assert out[stream[2]["id"]][1]["cases"] == [case.id]
     assert out[stream[2]["id"]][1]["rules"] == ["return_surge.three_returns_within_an_hour"]
     assert out[stream[5]["id"]][1]["duplicate_of"] == [case.id]
-    assert run_pending(config, owner="w1") == 0        # nothing left
+    assert run_rules(config, owner="w1") == 0        # nothing left
 
 
 def test_a_closed_case_lets_the_condition_open_a_new_one(rules_deployed, erp, config):
     _post(erp, [returned(0), returned(1), returned(2)])
-    run_pending(config, owner="w1")
+    run_rules(config, owner="w1")
     Case.update(status="completed").execute()
     _post(erp, [returned(3), returned(4), returned(5)])
-    run_pending(config, owner="w1")
+    run_rules(config, owner="w1")
     assert Case.select().where(Case.type == "return_surge_review").count() == 2
 
 
 def test_a_case_type_without_a_process_is_an_error_outcome_not_a_stall(app, erp, config):
-    from service.deployments import deploy
+    from service.usecases.deployments import store_files as deploy
     from .streams import rules_dir
     deploy({"return_surge.json": (rules_dir() / "return_surge.json").read_bytes()},
            actor="analyst", max_bytes=config.max_definition_bytes)
     stream = [returned(0), returned(1), returned(2), returned(3)]
     _post(erp, stream)
-    assert run_pending(config, owner="w1") == 4
+    assert run_rules(config, owner="w1") == 4
     status, outcome = _outcomes()[stream[2]["id"]]
     assert status == "error" and "return_surge_review" in outcome["error"]
     assert _outcomes()[stream[3]["id"]][0] == "no_match"
@@ -93,12 +94,12 @@ def _cases():
 def test_stop_in_the_middle_and_restart_opens_each_case_once(rules_deployed, erp, config):
     stream = _mixed_stream()
     _post(erp, stream)
-    first = run_pending(config, owner="w1", limit=101)
+    first = run_rules(config, owner="w1", limit=101)
     assert first == 101
     consumer.forget()                                   # the process stops: memory is gone
     total = first
     while True:
-        done = run_pending(config, owner="w1", limit=57)    # restarted, in small steps
+        done = run_rules(config, owner="w1", limit=57)    # restarted, in small steps
         if not done:
             break
         total += done
@@ -115,7 +116,7 @@ def test_stop_in_the_middle_and_restart_opens_each_case_once(rules_deployed, erp
     Lease.update(position=0).execute()
     Case.update(status="completed").execute()
     consumer.forget()
-    run_pending(config, owner="w1")
+    run_rules(config, owner="w1")
     uninterrupted = {k: (v[0], {kk: vv for kk, vv in v[1].items() if kk == "rules"})
                      for k, v in _outcomes().items()}
     assert uninterrupted == {k: (v[0], {kk: vv for kk, vv in v[1].items() if kk == "rules"})
@@ -125,25 +126,44 @@ def test_stop_in_the_middle_and_restart_opens_each_case_once(rules_deployed, erp
 def test_a_partition_has_one_owner_until_its_lease_expires(rules_deployed, erp, config):
     now = dt.datetime.now(dt.timezone.utc)
     _post(erp, [returned(0), returned(1)])
-    assert run_pending(config, owner="w1", now=now) == 2
+    assert run_rules(config, owner="w1", now=now) == 2
     _post(erp, [returned(2)])
-    assert run_pending(config, owner="w2", now=now + dt.timedelta(seconds=5)) == 0
+    assert run_rules(config, owner="w2", now=now + dt.timedelta(seconds=5)) == 0
     assert Signal.select().where(Signal.status == "pending").count() == 1
     later = now + dt.timedelta(seconds=consumer.LEASE_SECONDS + 1)
-    assert run_pending(config, owner="w2", now=later) == 1      # w2 rebuilds from the log
+    assert run_rules(config, owner="w2", now=later) == 1      # w2 rebuilds from the log
     assert Case.select().where(Case.type == "return_surge_review").count() == 1
     assert Lease.get_by_id("west").owner == "w2"
     _post(erp, [returned(3)])
-    assert run_pending(config, owner="w1", now=later) == 0      # w1 lost it and knows
+    assert run_rules(config, owner="w1", now=later) == 0      # w1 lost it and knows
 
 
 def test_partitions_take_turns_when_the_limit_stops_a_run(rules_deployed, erp, config):
     west = [returned(m / 10, sku=f"W{m % 30}") for m in range(30)]
     east = [returned(m / 10, sku=f"E{m % 30}", region="east") for m in range(30)]
     _post(erp, west + east)
-    assert run_pending(config, owner="w1", limit=20) == 20
-    assert run_pending(config, owner="w1", limit=20) == 20
+    assert run_rules(config, owner="w1", limit=20) == 20
+    assert run_rules(config, owner="w1", limit=20) == 20
     pending = {p: Signal.select().where(Signal.partition == p, Signal.status == "pending").count()
                for p in ("west", "east")}
     assert pending == {"west": 10, "east": 10}       # neither waited for the other's backlog
-    assert run_pending(config, owner="w1") == 20
+    assert run_rules(config, owner="w1") == 20
+
+
+def test_a_late_store_batch_opens_its_case_and_late_signals_are_recorded(rules_deployed, erp,
+                                                                         config):
+    current = [snapshot("erp", 180 + m, sku="SKU9", location="S2", on_hand=5) for m in range(3)]
+    late_store = [snapshot("erp", 0, on_hand=12), cancelled(10), cancelled(50)]
+    # SKU3 at S1: its clock is at minute 100 when a cancellation of minute 20 comes
+    too_late = [snapshot("erp", 100, sku="SKU3", on_hand=0), cancelled(20, sku="SKU3")]
+    _post(erp, current + late_store + too_late)
+    before = COUNTERS.snapshot()
+    assert run_rules(config, owner="w1") == 8
+    assert _cases() == [("inventory_reconciliation", "rules:inventory_reconciliation:SKU1|S1")]
+    out = _outcomes()
+    assert out[late_store[2]["id"]][0] == "case_opened"
+    status, outcome = out[too_late[1]["id"]]
+    assert status == "late" and outcome["late"] == ["channel_mismatch"]
+    assert [s for s, _ in out.values()].count("late") == 1
+    after = COUNTERS.snapshot()
+    assert after["late"] - before["late"] == 1 and after["processed"] - before["processed"] == 8

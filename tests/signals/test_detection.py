@@ -6,7 +6,7 @@ before de-duplication (the consumer de-duplicates against open cases).
 """
 from __future__ import annotations
 
-from .streams import cancelled, feed, po, promotion, returned, snapshot
+from .streams import apply_all, cancelled, feed, po, promotion, returned, shipped_specs, snapshot
 
 
 # Return surge --------------------------------------------------------------------------------
@@ -150,3 +150,62 @@ def test_eta_past_the_reorder_point():
     assert feed([po(0, eta_in_days=6, needed_in_days=4)], "late_supplier") == [
         ("supplier_escalation", "rules:supplier_escalation:PO1")]
     assert feed([po(0, eta_in_days=3, needed_in_days=4)], "late_supplier") == []
+
+
+# Late signals: each key by its own clock ---------------------------------------------------
+
+def _late_batch():
+    """Another location's signals from 3 hours later, then S1's ERP snapshot and two no-stock
+    cancellations: one POST, in that order (a late POS/ERP batch behind a current one)."""
+    current = [snapshot("erp", 180 + m, sku="SKU9", location="S2", on_hand=5) for m in range(3)]
+    return current, [snapshot("erp", 0, on_hand=12), cancelled(10), cancelled(50)]
+
+
+def test_a_store_hours_behind_another_still_opens_its_case():
+    current, late = _late_batch()
+    alone = feed(late, "channel_mismatch")
+    assert alone == [("inventory_reconciliation", "rules:inventory_reconciliation:SKU1|S1")]
+    assert feed(current + late, "channel_mismatch") == alone
+
+
+def test_a_signal_outside_its_window_on_its_keys_clock_is_late_not_dropped_unseen():
+    stream = [snapshot("erp", 0, on_hand=12), cancelled(120), cancelled(125),
+              cancelled(50)]                       # an hour older than S1's newest: late
+    applied = apply_all(stream, "channel_mismatch")
+    assert [a.late for a in applied] == [[], [], [], ["channel_mismatch"]]
+    assert [bool(a.opens) for a in applied] == [False, False, True, False]
+
+
+def test_a_late_signal_still_meets_the_facts_that_are_live():
+    # the cancellation of minute 55 comes when S1's clock is at 120: its hour has passed, but
+    # the one of minute 100 is live and within the hour of it, as in arrival by time
+    stream = [cancelled(100), snapshot("erp", 120, on_hand=12), cancelled(55)]
+    applied = apply_all(stream, "channel_mismatch")
+    assert applied[2].late == ["channel_mismatch"]
+    assert [r.ref for r in applied[2].opens] == ["rules:inventory_reconciliation:SKU1|S1"]
+    in_order = sorted(stream, key=lambda s: s["at"])
+    assert feed(in_order, "channel_mismatch") == [(r.case_type, r.ref) for r in applied[2].opens]
+
+
+def test_an_older_snapshot_arriving_after_a_newer_one_does_not_replace_it():
+    agree = [snapshot("erp", 0, on_hand=100), snapshot("ecommerce", 1, available_to_promise=80),
+             snapshot("erp", 20, on_hand=80)]                       # channels agree again
+    late = [snapshot("erp", 5, on_hand=100)]                        # the stale ERP figure
+    later = [snapshot("ecommerce", 50, available_to_promise=80),
+             snapshot("ecommerce", 70, available_to_promise=80)]
+    applied = apply_all(agree + late + later, "channel_mismatch")
+    assert applied[3].late == ["channel_mismatch"]
+    assert not any(a.opens for a in applied)
+
+
+def test_a_key_further_behind_its_partition_than_the_lateness_allowance_is_late():
+    (spec,) = shipped_specs("return_surge")
+    allowance_minutes = spec.max_lateness_seconds / 60
+    ahead = returned(allowance_minutes + 120, sku="OTHER")
+    applied = apply_all([ahead, returned(0), returned(1), returned(2)], "return_surge")
+    assert [a.late for a in applied[1:]] == [["return_surge"]] * 3
+    assert not any(a.opens for a in applied)      # each left before the next came
+    inside = returned(allowance_minutes - 120, sku="OTHER")
+    applied = apply_all([inside, returned(0), returned(1), returned(2)], "return_surge")
+    assert [a.late for a in applied[1:]] == [[]] * 3
+    assert [len(a.opens) for a in applied] == [0, 0, 0, 1]

@@ -124,3 +124,25 @@ def test_holding_clocks_back_and_skipping_facts_change_no_match():
         lazy.close()
         eager.close()
 
+
+
+def test_keys_that_fall_idle_leave_nothing_behind():
+    """Every key is new (one order-cancellation key per sku): once the partition's clock has
+    moved past a key's window and the lateness allowance, its facts, heap and clock are gone."""
+    (spec,) = shipped_specs("channel_mismatch")
+    state = PartitionState("west", [spec])
+    (ruleset,) = state._rulesets
+    per_hour = 30
+    hours = int(ruleset.horizon / 3600) * 3
+    sizes = []
+    for hour in range(hours):
+        stream = [cancelled(hour * 60 + m * 2, sku=f"K{hour}-{m}") for m in range(per_hour)]
+        _run(state, stream, seq0=hour * per_hour)
+        sizes.append((state.live_facts, len(ruleset.key_clock), len(ruleset.key_expiry),
+                      len(ruleset.expires)))
+    window_keys = per_hour * (ruleset.horizon / 3600 + 2)
+    for live, clocks, heaps, expires in sizes[hours // 2:]:
+        assert live <= window_keys and expires <= 2 * window_keys
+        assert clocks <= 2 * window_keys + 1024 and heaps <= clocks     # swept as they grow
+    assert len(ruleset.expiry) <= 2 * len(ruleset.expires) + 1024
+    state.close()

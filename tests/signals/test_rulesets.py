@@ -58,6 +58,8 @@ def test_ruleset_level_faults_name_the_field():
         (lambda d: d["inputs"].update({"nope.type": {}}), "inputs.nope.type"),
         (lambda d: d.update(inputs={"order.exception": {}}), "inputs.order.exception"),
         (lambda d: d.update(window_seconds=-1), "window_seconds"),
+        (lambda d: d.update(max_lateness_seconds="6h"), "max_lateness_seconds"),
+        (lambda d: d.update(max_lateness_seconds=31 * 86400), "max_lateness_seconds"),
         (lambda d: d.update(colour="red"), "colour"),
         (lambda d: d["inputs"]["return.received"].update(max_per_key=0),
          "inputs.return.received.max_per_key"),

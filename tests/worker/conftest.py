@@ -75,7 +75,7 @@ def outbox_job(case, inst, now, *, key="k-1", max_attempts=3, amount=120):
 @pytest.fixture
 def deploy_fixture(app):
     """Deploy BPMN files from tests/worker/fixtures (as an analyst would)."""
-    from service.deployments import deploy
+    from service.usecases.deployments import store_files as deploy
 
     def run(*names):
         files = {name: (FIXTURES / name).read_bytes() for name in names}

@@ -1,7 +1,7 @@
 """POST /api/v1/messages: the answers that need no waiting process."""
 from __future__ import annotations
 
-from service.messaging import _candidate_keys, correlation_key
+from service.domain.subscriptions import _candidate_keys, correlation_key
 from service.store import Message
 
 

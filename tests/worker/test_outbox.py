@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from service import jobs, store
+from service import store
+from service.store import jobs
 from service.connectors import ConnectorError
 from service.store import AuditEvent, Case, Incident, Job
 from service.worker import Worker

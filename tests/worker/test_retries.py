@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from service import incidents
+from service.domain import incidents
 from service.connectors import Connector, ConnectorError, registry
 from service.store import AuditEvent, Case, Incident, Instance, Job, Task
 from service.worker import Worker

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from service import inbox
+from service.usecases import tasks as inbox
 from service.policy import find_identity
 from service.store import AuditEvent, Case, Instance, Job, Task
 from service.worker import Worker
@@ -103,7 +103,7 @@ def test_due_work_is_found_by_index_not_by_loading_instances(config, deploy_fixt
     deploy_fixture("timer_wait.bpmn")
     submit(oms, "timer_wait", {"order_id": "A-1"})
     from service import store
-    from service.timers import due_instances, next_due
+    from service.usecases.due_timers import due_instances, next_due
     if not store.is_postgres():      # PostgreSQL plans by statistics; SQLite's plan is fixed
         for query in (due_instances(clock()).limit(20),
                       due_instances(clock(), after=(clock(), 1)).limit(20)):

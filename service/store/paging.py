@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from typing import Any, Callable
 
-from .errors import BadRequest
+from ..errors import BadRequest
 
 MAX_LIMIT = 200
 MAX_ID = 2**63 - 1
@@ -73,3 +74,31 @@ def clamp(limit) -> int:
     if not 1 <= value <= MAX_LIMIT:
         raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     return value
+
+
+def page(query, *, order, cursor: str | None, limit, shape: str, after: Callable[[Any], Any],
+         key_of: Callable[[Any], Any], render: Callable[[Any], dict]) -> dict:
+    """One page of ``query`` in ``order``: ``{"items", "next"}``.
+
+    ``after(key)`` is the condition for rows past a cursor's key; ``key_of(row)`` the key the
+    next cursor carries (it must be unique and follow ``order``, so a page never skips or
+    repeats a row when rows are added meanwhile).
+    """
+    limit = clamp(limit)
+    key = decode(cursor, shape)
+    if key is not None:
+        query = query.where(after(key))
+    rows = list(query.order_by(*order).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [render(r) for r in rows],
+            "next": encode(key_of(rows[-1])) if more else None}
+
+
+def by_id(query, column, *, cursor: str | None, limit, render: Callable[[Any], dict],
+          newest_first: bool = True) -> dict:
+    """A page ordered by a unique integer column (an id or a sequence number)."""
+    return page(query, order=[column.desc() if newest_first else column], cursor=cursor,
+                limit=limit, shape=ID,
+                after=(lambda key: column < key) if newest_first else (lambda key: column > key),
+                key_of=lambda row: getattr(row, column.name), render=render)

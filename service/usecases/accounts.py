@@ -1,12 +1,15 @@
-"""Demo users, one per role of DOMAIN.md, for trying the service on the embedded database.
+"""Accounts: who is calling (bearer tokens), users and their tokens, and the demo users.
 
-Only created through the explicit ``serve --demo`` option, and refused against PostgreSQL: printed
-tokens for well-known names do not belong in a shared database.
+Demo users, one per role of DOMAIN.md, exist for trying the service on the embedded database:
+only created through the explicit ``serve --demo`` option, and refused against PostgreSQL
+(printed tokens for well-known names do not belong in a shared database).
 """
 from __future__ import annotations
 
-from .policy import issue_token
-from .store import User, atomic
+from ..errors import Forbidden
+from ..policy import Identity, add_user, authenticate, issue_token
+from ..store import User
+from .unit_of_work import UnitOfWork
 
 # name -> (groups, authority limits, machine client)
 DEMO_USERS = {
@@ -41,7 +44,7 @@ DEMO_USERS = {
 def ensure_demo_users() -> list[tuple[str, str, list[str]]]:
     """Create missing demo users and issue each a fresh token; returns (name, token, groups)."""
     out = []
-    with atomic():
+    with UnitOfWork("demo").writing():
         for name, (groups, authority, client) in DEMO_USERS.items():
             user = User.get_or_none(User.name == name)
             if user is None:
@@ -49,3 +52,41 @@ def ensure_demo_users() -> list[tuple[str, str, list[str]]]:
                                    is_client=client)
             out.append((name, issue_token(user), list(user.groups)))
     return out
+
+
+def who_is(token: str | None) -> Identity:
+    """The identity behind a bearer token (401 when missing or not valid)."""
+    return authenticate(token)
+
+
+def me(who: Identity) -> dict:
+    return {"name": who.name, "groups": sorted(who.groups), "authority": who.authority,
+            "client": who.is_client}
+
+
+def listing(who: Identity) -> dict:
+    if not (who.is_admin or who.is_auditor):
+        raise Forbidden("listing users needs admin or auditor")
+    return {"items": [{"name": u.name, "groups": u.groups, "authority": u.authority,
+                       "client": u.is_client, "active": u.active}
+                      for u in User.select().order_by(User.name)], "next": None}
+
+
+def create(who: Identity | None, name: str, groups, authority, *, client: bool = False) -> dict:
+    """Create a user; the token is in this answer once and never again.
+
+    ``who`` is the admin asking over the API, or ``None`` for the command line (whoever runs
+    it holds the database).
+    """
+    if who is not None and not who.is_admin:
+        raise Forbidden("creating users needs the admin role")
+    user, token = add_user(name, groups, authority, client=client)
+    return {"name": user.name, "groups": user.groups, "authority": user.authority,
+            "client": user.is_client, "token": token}
+
+
+def users() -> list[dict]:
+    """Every user with groups and limits (the command line's ``users list``)."""
+    return [{"name": u.name, "groups": u.groups, "authority": u.authority,
+             "client": u.is_client, "active": u.active}
+            for u in User.select().order_by(User.name)]

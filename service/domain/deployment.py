@@ -1,22 +1,26 @@
-"""Deploying analysts' files: validate everything, then store new versions, all or nothing.
+"""What a deployment contains: every file parsed and checked before anything is written.
 
 Each file is untrusted: size-capped, parsed with DTDs and entities refused, and checked before
-anything is written. A deploy creates a new immutable version of each definition whose content
-changed; unchanged content keeps its version. References (a decision a business rule task calls,
-a called process, a connector) must resolve within the deploy or among what is deployed.
+anything is written (``usecases.deployments`` stores the result, all or nothing). References
+(a decision a business rule task calls, a called process, a connector) must resolve within the
+deployment or among what is deployed.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import audit, definitions
+from lxml import etree
+
+from scoring.catalog import SPECS
+
+from ..connectors import registry as connector_registry
+from ..decisions import DecisionModel, DmnError
+from ..engine import parse_definitions
+from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
+from ..signals import validate_ruleset
+from . import definitions
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
-from .connectors import registry as connector_registry
-from .errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
-from .signals import validate_ruleset
-from .store import Definition, Deployment, atomic
 
 RULES_SUFFIX = ".json"
 # Element ids and names end up in columns of this size (definition.key, task.element_id,
@@ -50,7 +54,6 @@ def kind_of(filename: str) -> str:
 
 
 def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
-    from .engine import parse_definitions
     out = []
     for definition in parse_definitions(files, max_bytes=max_bytes):
         out.append(Parsed("bpmn", definition.key, definition.name, definition.file,
@@ -64,7 +67,6 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
 
 
 def _parse_dmn(filename: str, data: bytes, max_bytes: int) -> Parsed:
-    from .decisions import DecisionModel, DmnError
     try:
         model = DecisionModel.parse(data)
     except DmnError as exc:
@@ -134,7 +136,6 @@ def _check_utf8(name: str, data: bytes) -> None:
 
 def _check_sizes(name: str, data: bytes) -> None:
     """Refuse ids and names longer than the columns the engine projects them into."""
-    from lxml import etree
     # Runs after the engine or DMN parser accepted the file: DOCTYPEs are already refused.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False)
@@ -157,7 +158,6 @@ def _check_sizes(name: str, data: bytes) -> None:
 def _check_scoring_model(name: str, ct) -> None:
     if not ct.scoring:
         return
-    from scoring.catalog import SPECS
     if ct.scoring["model"] not in SPECS:
         raise DefinitionInvalid(f"{name}: scoring model {ct.scoring['model']!r} is not one of "
                                 f"{', '.join(sorted(SPECS))}", file=name, element="scoring")
@@ -184,34 +184,6 @@ def _check_references(parsed: list[Parsed]) -> None:
             if name not in connector_registry:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
                                         "which is not registered", file=p.file, element=name)
-
-
-def deploy(files: dict[str, bytes], *, actor: str, max_bytes: int) -> dict:
-    """Validate and store; returns what was created and what was unchanged."""
-    parsed = validate_files(files, max_bytes=max_bytes)
-    created, unchanged = [], []
-    with atomic():
-        deployment = Deployment.create(deployed_by=actor, files=sorted(files))
-        for p in parsed:
-            digest = hashlib.sha256(p.source.encode("utf-8")).hexdigest()
-            current = definitions.latest_stored(p.kind, p.key)
-            if current is not None and current.sha256 == digest:
-                unchanged.append(_summary(current))
-                continue
-            row = Definition.create(
-                kind=p.kind, key=p.key, version=(current.version + 1) if current else 1,
-                name=p.name, file=p.file, source=p.source, sha256=digest, meta=p.meta,
-                deployment=deployment, deployed_by=actor)
-            created.append(_summary(row))
-        audit.record("deployed", actor=actor, deployment=deployment.id, created=created,
-                     unchanged=[f"{u['kind']}:{u['key']}@{u['version']}" for u in unchanged])
-    definitions.invalidate()    # again after commit: the snapshot must see the new rows
-    return {"id": deployment.id, "created": created, "unchanged": unchanged}
-
-
-def _summary(row: Definition) -> dict:
-    return {"kind": row.kind, "key": row.key, "version": row.version, "file": row.file,
-            "sha256": row.sha256}
 
 
 def content_files(dirs) -> dict[str, bytes]:

@@ -1,5 +1,7 @@
 """The registry of model versions: every version trained, which one is active, which shadows.
 
+This is the database side of the :mod:`scoring` library, which itself knows no database.
+
 The version folders on disk (:mod:`scoring.artifacts`) say what a version *is*; the
 ``model_version`` table records its lifecycle — ``candidate`` when registered, ``active`` when
 it routes cases, ``shadow`` when it is scored beside the active one without effect, ``retired``
@@ -22,13 +24,13 @@ from pathlib import Path
 
 import peewee
 
-from service import audit
-from service.errors import Conflict, NotFound
-from service.store import ModelVersion, atomic, for_update, utcnow
+from scoring.artifacts import MODEL_FILE, ArtifactStore, ModelMeta
+from scoring.catalog import SPECS, spec
+from scoring.serving import Scorer, ShippedVersions, VersionSource
 
-from .artifacts import MODEL_FILE, ArtifactStore, ModelMeta
-from .catalog import SPECS, spec
-from .serving import Scorer, ShippedVersions, VersionSource
+from .. import audit
+from ..errors import Conflict, NotFound
+from ..store import ModelVersion, atomic, for_update, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,13 @@ audit trail.
 """
 from __future__ import annotations
 
-from service import audit
-from service.errors import Conflict
-from service.store import AuditEvent, DecisionRecord, atomic
+from scoring import drift
+from scoring.artifacts import ArtifactStore
 
-from . import drift, registry
-from .artifacts import ArtifactStore
+from .. import audit
+from ..errors import Conflict
+from ..store import AuditEvent, DecisionRecord, atomic
+from . import model_registry as registry
 
 WINDOW = 500
 ALERT_KIND = "model.drift_alert"

@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import audit, casetypes, definitions, instances, pagination
-from .audit import Event
-from .errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
-from .policy import Identity, can_see_task, can_work_task, check_completion, find_identity
-from .store import Case, Definition, Instance, Task, TaskCandidate, atomic, rows, utcnow
-from .views import iso, task_view
-
-OPEN = ("open", "claimed")
-
-
-def _visible(who: Identity, query):
-    if who.is_admin or who.is_auditor:
-        return query
-    groups = list(who.groups) or [""]
-    return query.where(Task.id.in_(
-        TaskCandidate.select(TaskCandidate.task).where(
-            ((TaskCandidate.kind == "group") & TaskCandidate.name.in_(groups))
-            | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name))))
-        | (Task.assignee == who.name) | (Task.completed_by == who.name))
+from ..domain import casetypes, definitions
+from ..domain.inbox import OPEN
+from ..errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
+from ..policy import (Identity, can_work_task, check_completion, find_identity, may_see_task,
+                      visible_tasks)
+from ..store import (Case, Definition, Instance, Task, TaskCandidate, iso, paging, rows,
+                     utcnow)
+from .shapes import task_view
+from .unit_of_work import UnitOfWork
 
 
 # A task with its case, instance and definition (without the definition's large source).
@@ -43,8 +33,7 @@ def get(who: Identity, task_id: int) -> Task:
     """The task if ``who`` may see it (404 otherwise), with its case, instance and definition
     loaded in the same query."""
     task = _TASK_WITH_CONTEXT.first(task_id)
-    if task is None or not (can_see_task(who, task.candidate_groups, task.candidate_users,
-                                         task.assignee) or task.completed_by == who.name):
+    if task is None or not may_see_task(who, task):
         raise NotFound(f"task {task_id} not found", task=task_id)
     return task
 
@@ -52,10 +41,9 @@ def get(who: Identity, task_id: int) -> Task:
 def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=None,
             mine=False, cursor=None, limit=None, now=None) -> dict:
     """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
-    limit = pagination.clamp(limit)
     now = now or utcnow()
-    query = _visible(who, Task.select(Task, Case.id, Case.priority, Case.score,
-                                      Case.external_ref).join(Case))
+    query = visible_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
+                                           Case.external_ref).join(Case))
     query = query.where(Task.status == status) if status else query.where(Task.status.in_(OPEN))
     if case_type:
         query = query.where(Task.case_type == case_type)
@@ -66,31 +54,26 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
         query = query.where(Task.due_at < now)
     if mine:
         query = query.where(Task.assignee == who.name)
-    # Sort key: (has no due time, due time, id); the cursor carries the last row's key.
-    after = pagination.decode(cursor)
-    if after is not None:
-        due = dt.datetime.fromisoformat(after[0]) if after[0] else None
-        tid = int(after[1])
-        if due is None:
-            query = query.where(Task.due_at.is_null(True) & (Task.id > tid))
-        else:
-            query = query.where((Task.due_at > due) | ((Task.due_at == due) & (Task.id > tid))
-                                | Task.due_at.is_null(True))
-    rows = list(query.order_by(Task.due_at.is_null(True), Task.due_at, Task.id).limit(limit + 1))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = []
-    for t in rows:
+
+    def render(t: Task) -> dict:
         item = task_view(t)
         item["overdue"] = bool(t.due_at and t.due_at < now)
         item["case"] = {"priority": t.case.priority, "score": t.case.score,
                         "external_ref": t.case.external_ref}
-        items.append(item)
-    nxt = None
-    if more:
-        last = rows[-1]
-        nxt = pagination.encode([iso(last.due_at), last.id])
-    return {"items": items, "next": nxt}
+        return item
+
+    # Sort key: (has no due time, due time, id); the cursor carries the last row's key.
+    return paging.page(query, order=[Task.due_at.is_null(True), Task.due_at, Task.id],
+                       cursor=cursor, limit=limit, shape=paging.DUE_ID, after=_after_due,
+                       key_of=lambda t: [iso(t.due_at), t.id], render=render)
+
+
+def _after_due(key):
+    due = dt.datetime.fromisoformat(key[0]) if key[0] else None
+    if due is None:
+        return Task.due_at.is_null(True) & (Task.id > key[1])
+    return ((Task.due_at > due) | ((Task.due_at == due) & (Task.id > key[1]))
+            | Task.due_at.is_null(True))
 
 
 def detail(who: Identity, task_id: int) -> dict:
@@ -129,39 +112,50 @@ def _require_work(who: Identity, task: Task) -> None:
 
 
 def claim(who: Identity, task_id: int) -> dict:
-    with atomic():
+    uow = UnitOfWork(who.name)
+    with uow.writing():
         task = get(who, task_id)
         _require_work(who, task)
         if task.status == "claimed" and task.claimed_by != who.name:
             raise Conflict(f"task {task.id} is claimed by {task.claimed_by}", task=task.id)
-        changed = (Task.update(status="claimed", claimed_by=who.name, assignee=who.name,
-                               claimed_at=utcnow())
-                   .where(Task.id == task.id, Task.status == task.status,
-                          Task.claimed_by.is_null(True) | (Task.claimed_by == who.name))
-                   .execute())
-        if changed != 1:
-            raise Conflict(f"task {task.id} was claimed by someone else", task=task.id)
-        audit.record("task.claimed", actor=who.name, case_id=task.case_id,
-                     instance_id=task.instance_id, task=task.id,
-                     before={"status": task.status, "assignee": task.assignee},
-                     after={"status": "claimed", "assignee": who.name})
+        _assign(task, who.name, expected_status=task.status,
+                conflict=f"task {task.id} was claimed by someone else")
+        uow.record("task.claimed", case_id=task.case_id, instance_id=task.instance_id,
+                   task=task.id, before={"status": task.status, "assignee": task.assignee},
+                   after={"status": "claimed", "assignee": who.name})
     return task_view(Task.get_by_id(task.id))
 
 
+def _assign(task: Task, name: str, *, expected_status: str, conflict: str, **changes) -> None:
+    """Compare-and-set the task's assignee: only from the state the caller read, so of two
+    concurrent claims or delegations exactly one wins and the other is a 409."""
+    changed = (Task.update(status="claimed", claimed_by=name, assignee=name,
+                           claimed_at=utcnow(), **changes)
+               .where(Task.id == task.id, Task.status == expected_status,
+                      Task.claimed_by.is_null(True) if task.claimed_by is None
+                      else (Task.claimed_by == task.claimed_by))
+               .execute())
+    if changed != 1:
+        raise Conflict(conflict, task=task.id)
+
+
 def unclaim(who: Identity, task_id: int) -> dict:
-    with atomic():
+    uow = UnitOfWork(who.name)
+    with uow.writing():
         task = get(who, task_id)
         _require_work(who, task)
         if task.status != "claimed":
             raise Conflict(f"task {task.id} is not claimed", task=task.id)
         if task.claimed_by != who.name and not who.is_admin:
             raise Forbidden(f"task {task.id} is claimed by {task.claimed_by}")
-        Task.update(status="open", claimed_by=None, assignee=None, claimed_at=None).where(
-            Task.id == task.id).execute()
-        audit.record("task.unclaimed", actor=who.name, case_id=task.case_id,
-                     instance_id=task.instance_id, task=task.id,
-                     before={"status": "claimed", "assignee": task.assignee},
-                     after={"status": "open", "assignee": None})
+        changed = (Task.update(status="open", claimed_by=None, assignee=None, claimed_at=None)
+                   .where(Task.id == task.id, Task.status == "claimed",
+                          Task.claimed_by == task.claimed_by).execute())
+        if changed != 1:
+            raise Conflict(f"task {task.id} changed meanwhile; reload it", task=task.id)
+        uow.record("task.unclaimed", case_id=task.case_id, instance_id=task.instance_id,
+                   task=task.id, before={"status": "claimed", "assignee": task.assignee},
+                   after={"status": "open", "assignee": None})
     return task_view(Task.get_by_id(task.id))
 
 
@@ -169,22 +163,34 @@ def delegate(who: Identity, task_id: int, to: str, reason: str | None = None) ->
     target = find_identity(to) if to else None
     if target is None:
         raise ValidationFailed(f"no user {to!r} to delegate to", field="to")
-    with atomic():
+    uow = UnitOfWork(who.name)
+    with uow.writing():
         task = get(who, task_id)
         _require_work(who, task)
         if task.status == "claimed" and task.claimed_by not in (who.name, None) and not who.is_admin:
             raise Forbidden(f"task {task.id} is claimed by {task.claimed_by}")
-        if target.is_auditor and not target.is_admin:
-            raise ValidationFailed("auditors cannot be given tasks", field="to")
-        Task.update(status="claimed", assignee=target.name, claimed_by=target.name,
-                    claimed_at=utcnow(),
-                    candidate_users=sorted(set(task.candidate_users) | {target.name})).where(
-            Task.id == task.id).execute()
+        _refuse_delegate(target, task)
+        _assign(task, target.name, expected_status=task.status,
+                conflict=f"task {task.id} was claimed or delegated by someone else",
+                candidate_users=sorted(set(task.candidate_users) | {target.name}))
         TaskCandidate.insert(task=task.id, kind="user", name=target.name).execute()
-        audit.record("task.delegated", actor=who.name, case_id=task.case_id,
-                     instance_id=task.instance_id, task=task.id, reason=reason,
-                     before={"assignee": task.assignee}, after={"assignee": target.name})
+        uow.record("task.delegated", case_id=task.case_id, instance_id=task.instance_id,
+                   task=task.id, reason=reason, before={"assignee": task.assignee},
+                   after={"assignee": target.name})
     return task_view(Task.get_by_id(task.id))
+
+
+def _refuse_delegate(target: Identity, task: Task) -> None:
+    """Human work goes to people who can do it: not to machine clients, auditors or disabled
+    accounts (the task would be stranded or completed by a system)."""
+    if not target.active:
+        raise ValidationFailed(f"user {target.name!r} is disabled and cannot be given tasks",
+                               field="to")
+    if target.is_client:
+        raise ValidationFailed(f"{target.name!r} is a machine client; human tasks go to people",
+                               field="to")
+    if target.is_auditor and not target.is_admin:
+        raise ValidationFailed("auditors cannot be given tasks", field="to")
 
 
 def _four_eyes(task: Task, case: Case) -> dict:
@@ -224,7 +230,7 @@ def _refuse_data_the_process_cannot_use(inst, task: Task) -> None:
                            field="data", element=failure.extra.get("element"), task=task.id)
 
 
-def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
+def complete(who: Identity, task_id: int, data: dict, *, config, clock=utcnow) -> dict:
     task = get(who, task_id)
     _require_work(who, task)
     if task.status == "claimed" and task.claimed_by not in (None, who.name):
@@ -237,34 +243,33 @@ def complete(who: Identity, task_id: int, data: dict, *, config) -> dict:
     form.setdefault("properties", {})
     casetypes.validate(form, data, what="data")
     case = task.case
+    uow = UnitOfWork(who.name, config=config, clock=clock)
     try:
         check_completion(who, submitted_by=case.submitted_by, properties=task.properties or {},
                          **_four_eyes(task, case))
     except PolicyViolation as exc:
-        with atomic():
-            audit.record("policy.denied", actor=who.name, case_id=case.id,
-                         instance_id=task.instance_id, task=task.id, rule=exc.extra.get("rule"),
-                         reason=exc.detail)
+        with uow.writing():
+            uow.record("policy.denied", case_id=case.id, instance_id=task.instance_id,
+                       task=task.id, rule=exc.extra.get("rule"), reason=exc.detail)
         raise
     row = task.instance
-    inst, run = instances.load(row, definition=row.definition,
-                               script_cpu_seconds=config.script_cpu_seconds)
+    process = uow.load(row, definition=row.definition)
+    inst = process.inst
     before = {k: inst.data.get(k) for k in data} if isinstance(inst.data, dict) else {}
     inst.complete_task(task.engine_task_id, data, actor=who.name)
     _refuse_data_the_process_cannot_use(inst, task)
     now = utcnow()
-    with atomic():
+    with uow.writing():
         changed = (Task.update(status="completed", completed_by=who.name, completed_at=now,
                                result=data, assignee=who.name)
                    .where(Task.id == task.id, Task.status.in_(OPEN)).execute())
         if changed != 1:
             raise Conflict(f"task {task.id} was completed by another request", task=task.id)
         TaskCandidate.delete().where(TaskCandidate.task == task.id).execute()
-        completed = Event("task.completed", who.name, case.id, row.id,
-                          {"task": task.id, "element_id": task.element_id, "data": data,
-                           "before": before, "after": data,
-                           "properties": task.properties})
-        instances.save(case, inst, run, actor=who.name, row=row, extra_events=[completed])
+        uow.record("task.completed", case_id=case.id, instance_id=row.id, task=task.id,
+                   element_id=task.element_id, data=data, before=before, after=data,
+                   properties=task.properties)
+        uow.save(case, process, row=row)
     task.status, task.completed_by, task.completed_at = "completed", who.name, now
     task.result, task.assignee = data, who.name
     out = task_view(task)

@@ -1,6 +1,6 @@
 """Due timers: fire the timers of instances whose ``next_due_at`` has passed.
 
-``instances.save`` keeps ``instance.next_due_at`` (indexed) equal to the engine's earliest
+Every instance save keeps ``instance.next_due_at`` (indexed) equal to the engine's earliest
 pending timer, so finding due work is an index range scan ``next_due_at <= now`` in due order;
 nothing loads every instance. Each due instance is one unit of work: load, fire its due timers
 (boundary timers, intermediate catches, cycles), save state, inbox, outbox and audit together.
@@ -22,9 +22,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from . import incidents, instances
-from .errors import StaleInstance
-from .store import Case, Instance, atomic, for_update_skip_locked, is_postgres
+from ..errors import StaleInstance
+from ..store import Case, Instance, atomic, for_update_skip_locked, is_postgres
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +96,24 @@ def fire_due(now: dt.datetime, *, config, clock, limit: int = 200, chunk: int = 
 
 def _fire(row: Instance, now, *, config, clock) -> Firing:
     version = row.version           # save() bumps row.version; a rollback does not undo that
+    uow = UnitOfWork(ACTOR, config=config, clock=clock)
     try:
-        inst, run = instances.load(row, clock=clock, script_cpu_seconds=config.script_cpu_seconds)
-        inst.fire_due_timers(now)
+        process = uow.load(row)
+        process.inst.fire_due_timers(now)
     except Exception as exc:  # noqa: BLE001 - the engine could not run: park it as an incident
         log.exception("firing timers failed", extra={"instance": row.id})
-        with atomic():
+        with uow.writing():
             changed = (Instance.update(status="failed", next_due_at=None)
                        .where(Instance.id == row.id, Instance.version == version).execute())
             if changed:
-                incidents.open_incident(case_id=row.case_id, instance_id=row.id, kind="timer",
-                                        message=f"firing due timers failed: {exc}", now=now)
+                uow.open_incident(case_id=row.case_id, instance_id=row.id, kind="timer",
+                                  message=f"firing due timers failed: {exc}")
         return Firing(row.id, "incident" if changed else "stale")
     case = Case.get_by_id(row.case_id)
+    inst = process.inst
     try:
-        with atomic():      # a savepoint when the chunk's transaction is open (PostgreSQL)
-            instances.save(case, inst, run, actor=ACTOR, row=row)
+        with uow.writing():  # a savepoint when the chunk's transaction is open (PostgreSQL)
+            uow.save(case, process, row=row)
             after = inst.next_due_at()
             if after is not None and after <= now and inst.status == "waiting":
                 log.warning("timer still due after firing", extra={"instance": row.id,

@@ -1,6 +1,6 @@
 """Outbox delivery: send the connector calls a process committed, once each, retrying failures.
 
-``instances.save`` writes each call a process makes to another system (an ERP posting, a refund,
+Every instance save writes each call a process makes to another system (an ERP posting, a refund,
 a notification) as a ``job`` row of kind ``outbox`` in the same transaction as the state that
 caused it, keyed by an idempotency key (instance + task). This module delivers those rows:
 
@@ -10,7 +10,7 @@ caused it, keyed by an idempotency key (instance + task). This module delivers t
   a refused connection) -> the job is due again after an exponential backoff, and
   ``connector.failed`` records the attempt;
 * the last attempt, or an error no retry can fix -> the job is ``failed`` and an incident opens
-  on the case (see :mod:`service.incidents`); ``POST /incidents/{id}/retry`` re-queues it.
+  on the case (see :mod:`service.domain.incidents`); ``POST /incidents/{id}/retry`` re-queues it.
 
 The process has already moved on when delivery runs, so a business error (a BPMN error code)
 raised here cannot follow an error boundary event: it becomes an incident like any other final
@@ -22,9 +22,10 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from . import audit, incidents, jobs
-from .connectors import ConnectorError, registry as default_registry
-from .store import atomic
+from ..connectors import ConnectorError, registry as default_registry
+from ..store import jobs
+from ..store.jobs import DEFAULT_BACKOFF, DEFAULT_LEASE, Backoff
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,13 @@ class Delivery:
     next_at: dt.datetime | None = None
 
 
+def claim(*, owner: str, now: dt.datetime, limit: int, lease: dt.timedelta = DEFAULT_LEASE):
+    """Lease up to ``limit`` due deliveries to ``owner`` (see :mod:`service.store.jobs`)."""
+    return jobs.claim([KIND], owner=owner, now=now, limit=limit, lease=lease)
+
+
 def deliver(job, *, now: dt.datetime, registry=None,
-            backoff: jobs.Backoff = jobs.DEFAULT_BACKOFF) -> Delivery:
+            backoff: Backoff = DEFAULT_BACKOFF) -> Delivery:
     """Deliver one claimed outbox job and record the outcome in one unit of work."""
     registry = registry or default_registry
     payload = job.payload or {}
@@ -61,13 +67,13 @@ def deliver(job, *, now: dt.datetime, registry=None,
                                                      "error": repr(exc)})
         return _failed(job, now=now, error=f"{type(exc).__name__}: {exc}", retryable=True,
                        code=None, backoff=backoff)
-    with atomic():
+    uow = UnitOfWork(ACTOR)
+    with uow.writing():
         if not jobs.finish(job, now=now, last_error=None):
             return Delivery(job.id, "lost")
-        audit.record("connector.delivered", actor=ACTOR, case_id=job.case_id,
-                     instance_id=job.instance_id, job=job.id, connector=name,
-                     system=payload.get("system"), idempotency_key=key,
-                     attempt=job.attempts, result=result)
+        uow.record("connector.delivered", case_id=job.case_id, instance_id=job.instance_id,
+                   job=job.id, connector=name, system=payload.get("system"),
+                   idempotency_key=key, attempt=job.attempts, result=result)
     return Delivery(job.id, "delivered")
 
 
@@ -77,25 +83,27 @@ def _failed(job, *, now, error: str, retryable: bool, code: str | None, backoff)
               "idempotency_key": payload.get("idempotency_key"), "attempt": job.attempts,
               "max_attempts": job.max_attempts, "error": error, "bpmn_error_code": code}
     final = not retryable or job.attempts >= job.max_attempts
-    with atomic():
+    uow = UnitOfWork(ACTOR, clock=lambda: now)
+    with uow.writing():
         if final:
             if not jobs.give_up(job, now=now, error=error):
                 return Delivery(job.id, "lost")
-            audit.record("connector.failed", actor=ACTOR, case_id=job.case_id,
-                         instance_id=job.instance_id, final=True, **detail)
+            uow.record("connector.failed", case_id=job.case_id, instance_id=job.instance_id,
+                       final=True, **detail)
             if job.case_id is not None and job.instance_id is not None:
-                incidents.open_incident(
+                uow.open_incident(
                     case_id=job.case_id, instance_id=job.instance_id, kind=KIND, job_id=job.id,
                     element_id=payload.get("element_id") or payload.get("connector"),
                     message=f"delivery of {payload.get('connector')} failed after "
-                            f"{job.attempts} attempt(s): {error}", now=now)
+                            f"{job.attempts} attempt(s): {error}")
             return Delivery(job.id, "failed", error)
         at = jobs.reschedule(job, now=now, error=error, backoff=backoff)
         if at is None:
             return Delivery(job.id, "lost")
-        audit.record("connector.failed", actor=ACTOR, case_id=job.case_id,
-                     instance_id=job.instance_id, final=False, next_attempt_at=at, **detail)
+        uow.record("connector.failed", case_id=job.case_id, instance_id=job.instance_id,
+                   final=False, next_attempt_at=at, **detail)
     return Delivery(job.id, "retrying", error, at)
 
 
-__all__ = ["ACTOR", "Delivery", "KIND", "deliver"]
+__all__ = ["ACTOR", "Backoff", "DEFAULT_BACKOFF", "DEFAULT_LEASE", "Delivery", "KIND", "claim",
+           "deliver"]

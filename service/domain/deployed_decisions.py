@@ -1,22 +1,22 @@
-"""Business rule tasks and the decision API evaluate deployed DMN through our FEEL/DMN engine.
+"""Deployed DMN, evaluated by our FEEL/DMN engine: the engine's decision port and the API's.
 
-Parsed models are cached per (key, version): definition rows are immutable. Every evaluation
-returns the record the caller writes to ``decision_record`` (inputs, outputs, matched rules,
-definition key and version).
+Parsed models are cached per definition row (rows are immutable). Every evaluation returns the
+record the caller writes to ``decision_record``: inputs, outputs, matched rules, definition key
+and version.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
+from ..decisions import DecisionModel, DecisionNotFound, DmnError
+from ..engine.ports import DecisionOutcome
+from ..errors import NotFound, ValidationFailed
+from ..store import Definition, to_jsonable
 from . import definitions
-from .engine.ports import DecisionOutcome
-from .errors import NotFound, ValidationFailed
-from .store import Definition, to_jsonable
 
 
 @lru_cache(maxsize=256)
 def _model(definition_id: int, source: str):
-    from .decisions import DecisionModel
     return DecisionModel.parse(source.encode("utf-8"))
 
 
@@ -25,14 +25,15 @@ def model_for(row: Definition):
 
 
 def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
-    from .decisions import DmnError
+    """Evaluate ``decision`` of DMN definition ``row``; 404 for an unknown decision, 422 when
+    the evaluation fails."""
     model = model_for(row)
     try:
         result = model.evaluate(decision, inputs)
+    except DecisionNotFound as exc:
+        raise NotFound(f"decision {decision!r} is not in {row.key} v{row.version}",
+                       decision=decision) from exc
     except DmnError as exc:
-        if "DecisionNotFound" in type(exc).__name__:
-            raise NotFound(f"decision {decision!r} is not in {row.key} v{row.version}",
-                           decision=decision) from exc
         raise ValidationFailed(f"decision {decision!r} failed: {exc}", decision=decision) from exc
     value = to_jsonable(result.value)
     record = {"definition_key": row.key, "definition_version": row.version,
@@ -47,13 +48,14 @@ def _used_inputs(model, decision: str, inputs: dict) -> dict:
     """Record the inputs the decision reads, not the whole process data."""
     try:
         names = model.inputs_of(decision)
-    except Exception:  # older models or names we cannot resolve: record everything
+    except DmnError:         # a name we cannot resolve: record everything rather than guess
         return inputs
     return {k: inputs.get(k) for k in names} if names else inputs
 
 
-class DecisionPort:
-    """The engine's port: ``evaluate(decision_ref, inputs)`` on the newest deployed DMN."""
+class DeployedDecisions:
+    """The engine's decision port: ``evaluate(decision_ref, inputs)`` on the newest deployed DMN
+    that defines the decision."""
 
     def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
         return evaluate(definitions.decision_definition(decision_ref), decision_ref, inputs)

@@ -18,10 +18,10 @@ from functools import lru_cache
 
 import peewee
 
-from . import store
+from .. import store
+from ..errors import NotFound
+from ..store import Definition, Deployment
 from .casetypes import CaseType, parse_case_type
-from .errors import NotFound
-from .store import Definition, Deployment
 
 REFRESH_SECONDS = 1.0
 

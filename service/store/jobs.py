@@ -18,7 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from .store import Job, atomic, for_update_skip_locked
+from .db import atomic, for_update_skip_locked
+from .tables import Job
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import jsonschema
 
-from .errors import DefinitionInvalid, ValidationFailed
+from ..errors import DefinitionInvalid, ValidationFailed
 
 CASE_TYPE_SUFFIX = ".case.json"
 ANY_OBJECT = {"type": "object"}

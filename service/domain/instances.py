@@ -1,0 +1,151 @@
+"""Process instances on our records: start or load an engine instance, and write its state.
+
+An engine run happens in memory first (:func:`start`, :func:`load` and then an operation on the
+instance); its side effects on other systems and its decisions are collected in the
+:class:`Process` until the unit of work writes them. Running the engine before the write lock
+keeps SQLite's single writer free for the few milliseconds the writes need.
+
+:func:`save_state` writes the engine state guarded by the instance's ``version`` (optimistic
+locking: a concurrent change is a 409, never a lost update) and answers with what the save
+found, so the caller (``usecases.unit_of_work``) decides what follows: project the inbox, sync
+message subscriptions, schedule a retry or open an incident. This module imports none of those.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..connectors import registry as connector_registry
+from ..engine import ProcessLibrary, Runtime
+from ..engine.ports import DecisionOutcome
+from ..errors import StaleInstance
+from ..store import Case, Definition, Instance, rows
+from . import definitions
+from .deployed_decisions import DeployedDecisions
+
+
+@dataclass
+class Process:
+    """An engine instance and the side effects of its runs, held until the unit of work commits.
+
+    ``decisions`` are decision records (the port's ``record`` dicts); ``outbox`` the connector
+    calls to deliver after commit.
+    """
+    inst: object
+    decisions: list = field(default_factory=list)
+    outbox: list = field(default_factory=list)
+
+
+class _RecordingDecisions:
+    """The engine's decision port: evaluates deployed DMN and keeps the records for the save."""
+
+    def __init__(self, process: Process):
+        self.process, self.port = process, DeployedDecisions()
+
+    def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
+        outcome = self.port.evaluate(decision_ref, inputs)
+        self.process.decisions.append(outcome.record)
+        return outcome
+
+
+class _OutboxConnectors:
+    """The engine's connector port: calls that change other systems wait in the outbox."""
+
+    def __init__(self, process: Process):
+        self.process = process
+
+    def call(self, name: str, params: dict, *, idempotency_key: str):
+        return connector_registry.call(name, params, idempotency_key=idempotency_key,
+                                       outbox=self.process.outbox)
+
+
+_library = ProcessLibrary()
+
+
+class _Sources(Mapping):
+    """The BPMN sources of a definition, read from the database only if the library misses."""
+
+    def __init__(self, row: Definition):
+        self.row, self._files = row, None
+
+    def _load(self) -> dict:
+        if self._files is None:
+            row = self.row
+            if "source" not in row.__data__:      # loaded without its (large) source column
+                row = Definition.get_by_id(row.id)
+            self._files = definitions.process_sources(row)
+        return self._files
+
+    def __getitem__(self, name):
+        return self._load()[name]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self):
+        return len(self._load())
+
+
+def spec_for(row: Definition):
+    # The content hash is part of the key: the same key and version can name different content
+    # in two databases (a test suite, a staging copy), never in one.
+    return _library.spec(row.key, (row.version, row.sha256), _Sources(row))
+
+
+def _runtime(process: Process, *, clock, script_cpu_seconds: float) -> Runtime:
+    return Runtime(decisions=_RecordingDecisions(process), connectors=_OutboxConnectors(process),
+                   clock=clock, script_cpu_seconds=script_cpu_seconds)
+
+
+def start(row: Definition, data: dict, *, clock, script_cpu_seconds: float) -> Process:
+    """Run a new instance of ``row`` to its first wait state (in memory)."""
+    process = Process(None)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).start(
+        spec_for(row), data)
+    return process
+
+
+def load(row: Instance, *, clock, script_cpu_seconds: float,
+         definition: Definition | None = None) -> Process:
+    """Rebuild an instance from its row; pass ``definition`` when the caller already has it."""
+    process = Process(None)
+    definition = definition or Definition.get_by_id(row.definition_id)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).load(
+        spec_for(definition), row.state)
+    return process
+
+
+@dataclass
+class Saved:
+    """What :func:`save_state` wrote: the row (its version bumped) and whether it is new."""
+    row: Instance
+    fresh: bool
+
+
+def save_state(case: Case, inst, *, row: Instance | None, definition: Definition | None,
+               now: dt.datetime) -> Saved:
+    """Write the engine state in the caller's transaction.
+
+    ``row`` is the loaded instance row (its ``version`` is the one the caller read); ``None``
+    creates the instance of ``definition``. Raises ``StaleInstance`` when another request saved
+    first.
+    """
+    state = inst.dumps()
+    status = inst.status
+    next_due = inst.next_due_at()
+    if row is None:
+        values = dict(case=case.id, definition=definition.id, state=state, status=status,
+                      next_due_at=next_due, created_at=now, updated_at=now, version=1)
+        return Saved(Instance(id=rows.insert(Instance, **values), **values), True)
+    changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
+                               next_due_at=next_due, updated_at=now)
+               .where(Instance.id == row.id, Instance.version == row.version).execute())
+    if changed != 1:
+        raise StaleInstance(f"case {case.id} was changed by another request; reload and try "
+                            "again", case=case.id)
+    row.version += 1
+    return Saved(row, False)
+
+
+__all__ = ["Process", "Saved", "load", "save_state", "spec_for", "start"]

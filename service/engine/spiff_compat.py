@@ -1,0 +1,148 @@
+"""Every use of SpiffWorkflow's private internals, for the one version they were checked on.
+
+The engine needs a few things SpiffWorkflow does not publish: the task tree's id lists (pruning
+rewires them), the process end join's class, one pass of the engine loop with callbacks, the
+re-evaluation of a waiting task, forcing a failed task back to ready, the serializer's encoder
+mode and the Spiff extension reader. Nothing else in ``service`` may touch a ``._`` attribute
+of a SpiffWorkflow object: it goes through a function here, whose docstring says what we assume.
+
+``tests/engine/test_spiff_compat.py`` checks each assumption against the installed SpiffWorkflow.
+An untested version is refused at import, because a changed internal would not fail cleanly:
+it would silently corrupt stored instances (a pruned tree that SpiffWorkflow reads differently).
+To adopt a new version: run that test file against it, adapt the functions here, then add the
+version to ``TESTED_VERSIONS``.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from importlib.metadata import version as installed_version
+from typing import Any, Callable, Iterator
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
+
+__all__ = ["TESTED_VERSIONS", "add_child", "check_version", "child_ids", "copy_task_attrs",
+           "encoder_mode", "force_state", "instances_of", "is_end_join", "parent_id", "refresh",
+           "remove_child", "run_ready_tasks", "spiff_extensions", "splice_out"]
+
+TESTED_VERSIONS = ("3.2.0",)
+
+
+def check_version(found: str) -> None:
+    """Raise ImportError unless ``found`` is a SpiffWorkflow version the engine was checked on."""
+    if found not in TESTED_VERSIONS:
+        raise ImportError(
+            f"SpiffWorkflow {found} is installed, but the Omniflow engine was only checked on "
+            f"{', '.join(TESTED_VERSIONS)} (requirements.txt pins it). The engine relies on "
+            "SpiffWorkflow internals that change between versions: install the pinned version, "
+            "or run tests/engine/test_spiff_compat.py against the new one, adapt "
+            "service/engine/spiff_compat.py and add the version to TESTED_VERSIONS.")
+
+
+check_version(installed_version("SpiffWorkflow"))
+
+
+# -- the task tree ------------------------------------------------------------------------
+
+def child_ids(task: Any) -> list[UUID]:
+    """The ids of ``task``'s children, in order: the list itself, not a copy.
+
+    ``Task.children`` builds Task objects from this list on every access, which pruning cannot
+    afford on every node; read it, and change it only through the functions below.
+    """
+    return task._children
+
+
+def parent_id(task: Any) -> UUID | None:
+    """The id of ``task``'s parent (``None`` for the root), without a lookup in the task dict."""
+    return task._parent
+
+
+def remove_child(parent: Any, child_id: UUID) -> None:
+    """Unlink a child from ``parent``; the caller removes it from ``workflow.tasks``."""
+    parent._children.remove(child_id)
+
+
+def splice_out(task: Any, parent: Any, child: Any) -> None:
+    """Put ``child`` in ``task``'s place under ``parent`` (``task`` had ``child`` as its only
+    child); the caller removes ``task`` from ``workflow.tasks``."""
+    index = parent._children.index(task.id)
+    parent._children[index] = child.id
+    child._parent = parent.id
+
+
+def is_end_join(spec: Any) -> bool:
+    """Whether ``spec`` is the join SpiffWorkflow puts before a process's end (``<id>.EndJoin``):
+    it merges every branch's data into the workflow data, which pruning must do for it when it
+    removes a cancelled branch of it."""
+    return isinstance(spec, _EndJoin)
+
+
+# -- running ------------------------------------------------------------------------------
+
+def run_ready_tasks(workflow: Any, will_complete: Callable[[Any], None] | None,
+                    did_complete: Callable[[Any], None] | None) -> bool:
+    """Run one pass of ready automatic tasks (sub-processes first); return whether it progressed.
+
+    ``BpmnWorkflow.do_engine_steps`` loops over this until nothing moves, with no way in between
+    to prune the tree or stop a loop that never waits; we drive the passes ourselves.
+    ``will_complete(task)`` runs before and ``did_complete(task)`` after each task.
+    """
+    return workflow._do_engine_steps(will_complete, did_complete)
+
+
+def refresh(task: Any) -> None:
+    """Let a task re-check whether it may run: a timer whose time came, a catch that was given
+    its event (``task_spec.catch``), as ``EventManager.catch`` and ``refresh_timers`` do."""
+    task.task_spec._update(task)
+
+
+def add_child(task: Any, spec: Any, state: int) -> Any:
+    """Add a child task of ``spec`` under ``task`` that SpiffWorkflow will not remove when it
+    syncs the children with the spec's outputs (``triggered``), as its multi-instance tasks
+    do for each instance; used for instances, compensation handlers and event sub-processes."""
+    child = task._add_child(spec, state)
+    child.triggered = True
+    return child
+
+
+def instances_of(task: Any) -> list:
+    """The instance (child) tasks of a multi-instance or loop task."""
+    return list(task.task_spec._instances(task))
+
+
+def copy_task_attrs(parser: Any, original: Any, loop_characteristics: Any) -> None:
+    """Move a task's flows and attributes onto the multi-instance task that wraps it (the
+    parser renames the original ``<id> [child]``), as SpiffWorkflow's own loop parsing does."""
+    parser._copy_task_attrs(original, loop_characteristics)
+
+
+def force_state(task: Any, state: int) -> None:
+    """Set ``task.state`` even backwards (an ERROR task made READY again for a retry): the public
+    setter refuses any move backwards."""
+    task._set_state(state)
+
+
+# -- serializing and parsing --------------------------------------------------------------
+
+@contextmanager
+def encoder_mode(registry: Any) -> Iterator[None]:
+    """Convert with ``registry`` for a JSON encoder from ``create_encoder``.
+
+    In this mode ``registry.convert`` leaves nested values to the encoder, which converts them
+    while it writes instead of building a second, converted copy of all task data first. It is
+    the mode ``BpmnWorkflowSerializer.serialize_json`` uses; the registry is not thread-safe
+    while in it (see ``state``).
+    """
+    registry._encoder_mode = True
+    try:
+        yield
+    finally:
+        registry._encoder_mode = False
+
+
+def spiff_extensions(node: Any) -> dict:
+    """The ``spiffworkflow:*`` extension elements of a BPMN node, as SpiffWorkflow reads them
+    (``calledDecisionId``, ``properties``, ``serviceTaskOperator``, ...)."""
+    return SpiffTaskParser._parse_extensions(node)

@@ -1,0 +1,67 @@
+"""Who may see which task, case and incident: the one rule, as queries and as a predicate.
+
+A **task** is visible to admins and auditors, to its candidates (a group of the caller's or the
+caller by name) while it is open, and at any time to whoever it is assigned to, claimed it or
+completed it. A **case** is visible to whoever submitted it and to whoever may see one of its
+tasks; an **incident** to whoever may see its case. Anything else is answered 404, so a caller
+cannot even learn that an object exists.
+
+Candidates are read from ``task_candidate``, which holds rows only for open tasks: the inbox
+index stays the size of the open work, and "candidates see it while it is open" is the same
+rule in SQL and in :func:`may_see_task`.
+"""
+from __future__ import annotations
+
+import peewee
+
+from ..store import Case, Definition, Incident, Task, TaskCandidate
+from .identity import Identity
+from .rules import can_see_task
+
+OPEN = ("open", "claimed")
+
+
+def _sees_everything(who: Identity) -> bool:
+    return who.is_admin or who.is_auditor
+
+
+def _task_condition(who: Identity):
+    groups = list(who.groups) or [""]
+    as_candidate = Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
+        ((TaskCandidate.kind == "group") & TaskCandidate.name.in_(groups))
+        | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name))))
+    return (as_candidate | (Task.assignee == who.name) | (Task.claimed_by == who.name)
+            | (Task.completed_by == who.name))
+
+
+def visible_tasks(who: Identity, query):
+    """``query`` (a select over ``Task``) narrowed to the tasks ``who`` may see."""
+    return query if _sees_everything(who) else query.where(_task_condition(who))
+
+
+def may_see_task(who: Identity, task: Task) -> bool:
+    """The same rule as :func:`visible_tasks`, for a task row already loaded."""
+    if _sees_everything(who) or who.name in (task.assignee, task.claimed_by, task.completed_by):
+        return True
+    return task.status in OPEN and can_see_task(who, task.candidate_groups,
+                                                task.candidate_users, None)
+
+
+def visible_cases(who: Identity):
+    """Cases ``who`` may see, with their definition joined (views show its version)."""
+    query = Case.select(Case, Definition).join(Definition, peewee.JOIN.LEFT_OUTER)
+    if _sees_everything(who):
+        return query
+    via_tasks = Case.id.in_(Task.select(Task.case).where(_task_condition(who)))
+    return query.where((Case.submitted_by == who.name) | via_tasks)
+
+
+def visible_incidents(who: Identity):
+    """Incidents of the cases ``who`` may see, with their case joined."""
+    query = Incident.select(Incident, Case).join(Case)
+    if _sees_everything(who):
+        return query
+    return query.where(Incident.case.in_(visible_cases(who).select(Case.id)))
+
+
+__all__ = ["may_see_task", "visible_cases", "visible_incidents", "visible_tasks"]

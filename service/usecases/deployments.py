@@ -1,0 +1,109 @@
+"""Deploying analysts' files, and reading what is deployed.
+
+A deployment is all or nothing: every file is parsed and checked first
+(:func:`service.domain.deployment.validate_files`), then one unit of work stores a new immutable
+version of each definition whose content changed; unchanged content keeps its version.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..domain import definitions
+from ..domain.deployment import content_files, validate_files
+from ..errors import Forbidden, NotFound
+from ..policy import Identity
+from ..store import Definition, Deployment
+from .shapes import definition_summary
+from .unit_of_work import UnitOfWork
+
+
+def require_deployer(who: Identity) -> None:
+    if not who.is_analyst:
+        raise Forbidden("deploying needs the analyst or admin role")
+
+
+def deploy(who: Identity, files: dict[str, bytes], *, config) -> dict:
+    """``POST /deployments``: analysts and admins deploy; see the module docstring."""
+    require_deployer(who)
+    return store_files(files, actor=who.name, max_bytes=config.max_definition_bytes)
+
+
+def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int) -> dict:
+    """Validate and store ``files``; returns what was created and what was unchanged."""
+    parsed = validate_files(files, max_bytes=max_bytes)
+    created, unchanged = [], []
+    uow = UnitOfWork(actor)
+    with uow.writing():
+        deployment = Deployment.create(deployed_by=actor, files=sorted(files))
+        for p in parsed:
+            digest = hashlib.sha256(p.source.encode("utf-8")).hexdigest()
+            current = definitions.latest_stored(p.kind, p.key)
+            if current is not None and current.sha256 == digest:
+                unchanged.append(_summary(current))
+                continue
+            row = Definition.create(
+                kind=p.kind, key=p.key, version=(current.version + 1) if current else 1,
+                name=p.name, file=p.file, source=p.source, sha256=digest, meta=p.meta,
+                deployment=deployment, deployed_by=actor)
+            created.append(_summary(row))
+        uow.record("deployed", deployment=deployment.id, created=created,
+                   unchanged=[f"{u['kind']}:{u['key']}@{u['version']}" for u in unchanged])
+    definitions.invalidate()    # after commit: the snapshot must see the new rows
+    return {"id": deployment.id, "created": created, "unchanged": unchanged}
+
+
+def deploy_paths(paths, *, actor: str, config) -> dict:
+    """``server.py deploy PATH...``: files and folders (expanded) from the command line."""
+    files = {}
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.update(content_files([path]))
+        else:
+            files[path.name] = path.read_bytes()
+    return store_files(files, actor=actor, max_bytes=config.max_definition_bytes)
+
+
+def deploy_shipped_content(config) -> dict | None:
+    """Deploy bpmn/, dmn/ and rules/ if nothing is deployed yet.
+
+    Only on first start: after that, analysts' own deploys are the truth, and redeploying the
+    shipped files at every start would silently revert their changes.
+    """
+    if Definition.select().exists():
+        return None
+    files = content_files(config.content_dirs)
+    if not files:
+        return None
+    return store_files(files, actor="bootstrap", max_bytes=config.max_definition_bytes)
+
+
+def _summary(row: Definition) -> dict:
+    return {"kind": row.kind, "key": row.key, "version": row.version, "file": row.file,
+            "sha256": row.sha256}
+
+
+def listing(kind: str | None = None) -> dict:
+    """The newest version of every deployed definition."""
+    return {"items": [definition_summary(r) for r in definitions.latest_all(kind)], "next": None}
+
+
+def read(key: str, *, kind: str | None = None, version: int | None = None) -> dict:
+    """All versions of a definition, and one version's source (default the newest)."""
+    query = Definition.select().where(Definition.key == key)
+    if kind:
+        query = query.where(Definition.kind == kind)
+    rows = list(query.order_by(Definition.version))
+    if not rows:
+        raise NotFound(f"no definition {key!r}", key=key)
+    wanted = version or rows[-1].version
+    chosen = next((r for r in rows if r.version == wanted), None)
+    if chosen is None:
+        raise NotFound(f"definition {key!r} has no version {wanted}", key=key)
+    out = definition_summary(chosen)
+    out["versions"] = [definition_summary(r) for r in rows]
+    out["source"] = chosen.source
+    return out
+
+
+__all__ = ["deploy", "deploy_paths", "require_deployer", "deploy_shipped_content", "listing", "read", "store_files"]
