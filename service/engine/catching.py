@@ -60,10 +60,19 @@ def _boundary(task: Any, code: str, message: str | None, variables: dict) -> boo
     if not candidates:
         return False
     _, boundary = max(candidates, key=lambda pair: pair[0])
-    definition = boundary.task_spec.event_definition
-    boundary.task_spec.catch(boundary, BpmnEvent(definition, _payload(definition, code, message, variables)))
-    refresh(boundary)
+    _deliver(boundary, code, message, variables)
     return True
+
+
+def _deliver(task: Any, code: str, message: str | None, variables: dict) -> None:
+    """Let ``task`` (a waiting catch) catch the error; its variables become process variables
+    on that path, as Camunda sets them (SpiffWorkflow's own definition keeps the payload only
+    under a ``spiffworkflow:variableName``)."""
+    definition = task.task_spec.event_definition
+    payload = _payload(definition, code, message, variables)
+    task.task_spec.catch(task, BpmnEvent(definition, payload))
+    refresh(task)
+    task.data.update(payload)
 
 
 def trigger_event_subprocess(workflow: Any, matches: Callable[[Any], int]) -> tuple[Any, Any] | None:
@@ -84,7 +93,8 @@ def trigger_event_subprocess(workflow: Any, matches: Callable[[Any], int]) -> tu
     subprocess = top.subprocesses.get(child_id)
     if subprocess is None:
         return None
-    task = subprocess.get_next_task(state=TaskState.WAITING, spec_name=start.name)
+    # The start event waits for its event, or is ready already (a condition that holds now).
+    task = subprocess.get_next_task(state=TaskState.WAITING | TaskState.READY, spec_name=start.name)
     return (task, start.event_definition) if task is not None else None
 
 
@@ -99,10 +109,9 @@ def route_error(task: Any, code: str, message: str | None = None,
         workflow = current.workflow
         started = trigger_event_subprocess(workflow, lambda d: _codes_match(d, code))
         if started is not None:
-            start_task, definition = started
-            start_task.task_spec.catch(start_task, BpmnEvent(
-                definition, _payload(definition, code, message, variables)))
-            refresh(start_task)
+            start_task, _ = started
+            if start_task.state == TaskState.WAITING:
+                _deliver(start_task, code, message, variables)
             return True
         if workflow.parent_task_id is None:
             return False

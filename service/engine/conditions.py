@@ -19,6 +19,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -47,6 +48,8 @@ def live_data(workflow: Any, base: dict | None = None) -> dict:
         DeepMerge.merge(merged, base)
     live = [t for t in workflow.tasks.values() if t.has_state(TaskState.DEFINITE_MASK)]
     for task in sorted(live, key=lambda t: t.last_state_change):
+        if isinstance(task.task_spec, UnstructuredJoin) and task.parent is not None:
+            DeepMerge.merge(merged, task.parent.data)   # a branch's data waits in the join's input
         DeepMerge.merge(merged, task.data)
     return merged
 
@@ -115,8 +118,9 @@ def _start_conditions(scope: Any) -> bool:
                 started = trigger_event_subprocess(scope, lambda d, target=definition: int(d is target))
                 if started is not None:
                     task, found = started
-                    task.task_spec.catch(task, BpmnEvent(found))
-                    refresh_task(task)
+                    if task.state == TaskState.WAITING:
+                        task.task_spec.catch(task, BpmnEvent(found))
+                        refresh_task(task)
                     fired = True
     return fired
 

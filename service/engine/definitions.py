@@ -53,8 +53,8 @@ class ProcessDefinition:
       ``timeDuration``) of the process's timer start event, or None: the service creates one
       case per due time (``timers.next_start``) and starts it with ``Runtime.start(...,
       timer_fired=True)``.
-    * ``bindings``: the connector bindings given for the file (element or class -> binding), to
-      store beside the definition and hand to ``ProcessLibrary.spec``.
+    * ``bindings``: the connector bindings document given for the file (``{"bindings": {...}}``,
+      or ``{}``), to store beside the definition and hand to ``ProcessLibrary.spec``.
     * ``notes``: what the file says that the engine does not run (listeners), one text each,
       for the deployer to see; they do not stop the deploy.
     """
@@ -180,7 +180,8 @@ def _describe(parser: OmniflowParser, process: etree._Element, file: str, xml: b
         connectors=tuple(sorted(connectors | topics)), message_names=tuple(sorted(messages)),
         message_starts=tuple(sorted(starts)), external_topics=tuple(sorted(topics)),
         timer_start=timer, timer_start_kind=timer_kind,
-        bindings={k: v.as_dict() for k, v in parser.bindings_for(file).items()},
+        bindings={"bindings": {k: v.as_dict() for k, v in parser.bindings_for(file).items()}}
+        if parser.bindings_for(file) else {},
         notes=notes,
     )
 

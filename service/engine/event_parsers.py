@@ -18,6 +18,7 @@ Data associations of events are accepted and ignored, as for activities.
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.event_parsers import ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.specs.defaults import IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
@@ -39,12 +40,17 @@ from .dialects import CAMUNDA_NS, NSMAP, camunda7, camunda8
 from .expressions import is_expression
 from .messages import CorrelatedMessage
 from .task_parsers import ActivityParser, check_expression, check_language
-from .timers import ClockCycle, ClockDuration, ClockTimeDate
+from .timers import ClockCycle, ClockDuration, ClockTimeDate, check_literal
 
 __all__ = ["BoundaryEventParser", "CatchEventParser", "EndEventParser", "ReceiveTaskParser",
            "SendTaskParser", "StartEventParser", "ThrowEventParser", "link_name"]
 
 _C = "{" + CAMUNDA_NS + "}"
+
+
+def _looks_like_python(text: str) -> bool:
+    # SpiffWorkflow's convention: a quoted string or an expression (``"PT1H"``, ``timedelta(...)``).
+    return text[:1] in ("'", '"') or "(" in text
 
 
 def link_name(node) -> str | None:
@@ -76,6 +82,13 @@ class _Events(SpiffEventDefinitionParser):
                     self.raise_validation_exception("a timer needs a value")
                 if is_expression(text):
                     check_expression(text, self.node, self.filename, "timer expression")
+                elif not _looks_like_python(text):
+                    try:
+                        check_literal(xpath.rsplit(":", 1)[1], text)
+                    except (ValueError, TypeError, OverflowError) as exc:
+                        self.raise_validation_exception(
+                            f"timer {text!r} is not an ISO 8601 date, duration or repeating "
+                            f"interval (cron expressions are not supported): {exc}")
                 return cls(name, text, description=self.get_event_description(event))
         self.raise_validation_exception("a timer needs a timeDate, timeDuration or timeCycle")
 
@@ -153,6 +166,11 @@ class _Events(SpiffEventDefinitionParser):
 
 
 class StartEventParser(_Events, SpiffStartEventParser):
+    def get_event_definition(self, xpaths):
+        # SpiffWorkflow reads no error or escalation definition on a start event, so an error
+        # event sub-process would start with its process instead of waiting for the error.
+        return super().get_event_definition([*xpaths, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
+
     def create_task(self):
         task = super().create_task()
         parent = self.node.getparent()

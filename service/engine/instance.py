@@ -46,7 +46,7 @@ from .spiff_compat import force_state, refresh, run_ready_tasks
 from .stall import all_finished, blocking_task, finish_implicit_ends, merge_leaves
 from .state import StateError, decode, encode
 from .tasks import ExternalTask, HumanTask
-from .timers import parse_when
+from .timers import fire_once, parse_when
 from .views import EngineEvent, ExternalTaskView, UserTaskView, WaitingMessage, correlatable
 
 __all__ = ["Instance", "Runtime"]
@@ -375,8 +375,7 @@ class Instance:
             self._guarded(self._run_steps)
             for task in self._waiting():
                 if isinstance(task.task_spec, StartEvent) and self._has_timer(task):
-                    task.internal_data.update(event_fired=True, event_value=self.engine.now().isoformat())
-                    self._guarded(lambda task=task: refresh(task))
+                    self._guarded(lambda task=task: fire_once(task, self.engine.now()))
         self._advance()
 
     def _external(self, task_id: str):

@@ -23,9 +23,9 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser as SpiffSubprocessParser
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
-from SpiffWorkflow.spiff.parser.task_spec import SubWorkflowParser as SpiffSubWorkflowParser
 
 from . import bindings as binding_rules
 from .assignment import split_names
@@ -313,7 +313,12 @@ class ActivityParser(SpiffTaskParser):
         spec = super().parse_node()
         handler = self.process_parser.compensation_handler(self.bpmn_id)
         if handler is not None:
-            self.task.compensation_handler = self.process_parser.parse_node(handler).name
+            handler_spec = self.process_parser.parse_node(handler)
+            self.task.compensation_handler = handler_spec.name
+            # A handler has no sequence flow in; SpiffWorkflow refuses to run a task without an
+            # input, so it gets the activity it compensates (no flow is added to the activity).
+            if not handler_spec.inputs:
+                handler_spec.inputs = [self.task]
         return spec
 
 
@@ -448,11 +453,18 @@ class ScriptTaskParser(ActivityParser):
         return self.finish(self.spec_class(self.spec, self.bpmn_id, script=script, **attrs))
 
 
-class SubprocessParser(ActivityParser, SpiffSubWorkflowParser):
-    """Embedded sub-processes, transactions and event sub-processes."""
+class SubprocessParser(ActivityParser):
+    """Embedded sub-processes, transactions and event sub-processes (SpiffWorkflow looks for
+    ``triggeredByEvent`` in the BPMN namespace, where modelers never put it, and so never builds
+    an event sub-process as one)."""
 
     def create_task(self):
-        return self.finish(SpiffSubWorkflowParser.create_task(self))
+        pre, post = self.pre_post()
+        subworkflow_spec = SpiffSubprocessParser.get_subprocess_spec(self)
+        triggered = (self.node.get("triggeredByEvent") or "").lower() == "true"
+        cls = self.EVENT_SUBPROCESS_CLASS if triggered else self.spec_class
+        return self.finish(cls(self.spec, self.bpmn_id, subworkflow_spec=subworkflow_spec,
+                               prescript=pre, postscript=post, **self.bpmn_attributes))
 
 
 class AdHocRefused(ActivityParser):

@@ -28,7 +28,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-__all__ = ["ClockCycle", "ClockDuration", "ClockTimeDate", "due_of", "parse_when", "to_duration"]
+from .spiff_compat import refresh
+
+__all__ = ["ClockCycle", "ClockDuration", "ClockTimeDate", "check_literal", "due_of", "fire_once",
+           "next_start", "parse_when", "to_duration"]
 
 _ISO_LITERAL = re.compile(r"^(R\d*/|P(?=\d|T)|\d{4}-\d{2}-\d{2})", re.I)
 
@@ -153,3 +156,54 @@ class ClockCycle(CycleTimerEventDefinition):
         if len(components) != 3:
             raise ValueError(f"invalid repeating interval {value!r}: a start needs a duration")
         return cycles, start, to_duration(components[2], start)
+
+
+def check_literal(kind: str, text: str) -> None:
+    """Raise ValueError unless a literal timer text (not an expression) can be read: an ISO
+    date-time for ``timeDate``, an ISO duration for ``timeDuration``, an ISO repeating interval
+    for ``timeCycle`` (cron expressions are not supported)."""
+    now = datetime.now(timezone.utc)
+    if kind == "timeDate":
+        parse_when(text)
+    elif kind == "timeDuration":
+        to_duration(text, now)
+    else:
+        ClockCycle._parse_cycle(text, now)
+
+
+def next_start(text: str, kind: str, after: datetime) -> datetime | None:
+    """When a timer start event (``ProcessDefinition.timer_start``) next falls due after
+    ``after``, or None when it never will again. The service creates one case per due time.
+
+    A cycle without a start date (``R/PT1H``) counts from ``after``; one with a start date
+    (``R3/2024-05-01T09:00:00Z/PT1H``) fires at the start and every period after it, as many
+    times as it says.
+    """
+    if kind == "timeDate":
+        when = parse_when(text)
+        return when if when > after else None
+    if kind == "timeDuration":
+        return after + to_duration(text, after)
+    cycles, start, period = ClockCycle._parse_cycle(text, after)
+    if period <= timedelta(0):
+        raise ValueError(f"invalid repeating interval {text!r}: the period must be positive")
+    if start > after:
+        return start
+    passed = int((after - start) / period) + 1          # occurrences at or before ``after``
+    if cycles >= 0 and passed >= cycles:
+        return None
+    return start + passed * period
+
+
+def fire_once(task: Any, now: datetime) -> None:
+    """Make a waiting timer (a timer start event) fire exactly once, now.
+
+    The service starts one case per due time of a timer start event, so the case's own start
+    event must not wait for the timer again: a date or duration timer is due now, a cycle is
+    reduced to this one occurrence.
+    """
+    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        task.internal_data["event_value"] = {"cycles": 1, "next": now.isoformat(), "duration": 1.0}
+    else:
+        task.internal_data.update(event_value=now.isoformat(), event_fired=True)
+    refresh(task)
