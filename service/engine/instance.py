@@ -429,9 +429,13 @@ class Instance:
             raise
         except Exception as exc:  # SpiffWorkflow or an engine bug: an incident, not a crash
             task = getattr(exc, "task", None)
+            spec = getattr(exc, "task_spec", None)          # SpiffWorkflow's WorkflowException
             if task is not None:
                 failure = task_failure(task, f"{type(exc).__name__}: {exc}")
                 self._fail(failure.detail, **failure.extra)
+            elif getattr(spec, "bpmn_id", None):
+                self._fail(f"{spec.bpmn_name or spec.bpmn_id!r} ({spec.bpmn_id}): "
+                           f"{type(exc).__name__}: {exc}", element=spec.bpmn_id)
             else:
                 self._fail(f"{type(exc).__name__}: {exc}")
             log.warning("engine fault", extra={"instance": self.id, "error": str(exc)})
