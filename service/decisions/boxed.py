@@ -9,14 +9,17 @@ naming the element and the column.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from lxml import etree
+
+from service.sandbox import current, tick
 
 from .decision_table import DecisionTable
 from .document import child, children, describe, local, text_of
 from .errors import DmnError
-from .feel import FeelFunction, FeelSyntaxError, Scope, compile_expression, compile_unary_tests
+from .feel import (FeelFunction, FeelSyntaxError, NameIndex, Scope, compile_expression,
+                   compile_unary_tests, name_index)
 from .item_definition import DmnType, TypeRegistry
 
 EXPRESSION_ELEMENTS = frozenset({
@@ -29,12 +32,13 @@ class Compiler:
     """Compile the FEEL and boxed expressions of one model, with locations in errors.
 
     ``known_names`` are all the names the model defines (decisions, inputs, BKMs, context
-    entries, parameters...), so that FEEL recognises names containing spaces or operators.
+    entries, parameters...), so that FEEL recognises names containing spaces or operators;
+    they are indexed once here (the builder overlays each element's local names).
     """
 
-    def __init__(self, types: TypeRegistry, known_names: frozenset[str]):
+    def __init__(self, types: TypeRegistry, known_names: Iterable[str] | NameIndex):
         self.types = types
-        self.known_names = known_names
+        self.known_names = name_index(known_names)
         self.owner: etree._Element | None = None  # the DRG element being compiled
 
     def expression(self, text: str | None, el: etree._Element, what: str,
@@ -114,8 +118,11 @@ class Compiler:
             source = self.boxed(self.find(self._part(el, "in")))
             body_name = {"for": "return", "some": "satisfies", "every": "satisfies",
                          "filter": "match"}[kind]
-            body = self.boxed(self.find(self._part(el, body_name)))
-            return _Iteration(kind, var, source, body)
+            body_el = self._part(el, body_name)
+            body = self.boxed(self.find(body_el))
+            reads_partial = kind == "for" and any(
+                "partial" in (t.text or "") for t in body_el.iter() if isinstance(t.tag, str))
+            return _Iteration(kind, var, source, body, reads_partial)
         raise DmnError(f"unsupported expression <{kind}>", element_id=describe(el),
                        line=el.sourceline)
 
@@ -254,10 +261,11 @@ class _Conditional:
 class _Iteration:
     """The DMN 1.5 boxed ``for``, ``some``, ``every`` and ``filter``."""
 
-    __slots__ = ("kind", "var", "source", "body")
+    __slots__ = ("kind", "var", "source", "body", "reads_partial")
 
-    def __init__(self, kind, var, source, body):
+    def __init__(self, kind, var, source, body, reads_partial: bool):
         self.kind, self.var, self.source, self.body = kind, var, source, body
+        self.reads_partial = reads_partial
 
     def evaluate(self, scope) -> Any:
         items = self.source.evaluate(scope)
@@ -266,17 +274,23 @@ class _Iteration:
         if not isinstance(items, list):
             items = [items]  # FEEL treats a single value as a singleton list here
         kind = self.kind
+        budget = current()
         if kind == "for":
             out = []
-            frame: dict[str, Any] = {"partial": out}
+            frame: dict[str, Any] = {}
             inner = scope.child(frame)
             for item in items:
+                budget.tick()
+                if self.reads_partial:  # a copy, so that no list ever contains itself
+                    budget.tick(len(out))
+                    frame["partial"] = list(out)
                 frame[self.var] = item
                 out.append(self.body.evaluate(inner))
             return out
         if kind == "filter":
             out = []
             for item in items:
+                budget.tick()
                 frame = dict(item) if isinstance(item, dict) else {}
                 frame["item"] = item
                 keep = self.body.evaluate(scope.child(frame))
@@ -288,6 +302,7 @@ class _Iteration:
             return out
         results = []
         for item in items:
+            budget.tick()
             result = self.body.evaluate(scope.child({self.var: item}))
             if result is not True and result is not False and result is not None:
                 scope.warn(f"{kind}: the condition is {result!r}, not a boolean; null used")
@@ -345,6 +360,7 @@ class DmnFunction(FeelFunction):
         self.closure = closure
 
     def invoke(self, args, named, env) -> Any:
+        tick()
         bound = self.bind(args, named)
         label = self.name or "function"
         if bound is None:

@@ -14,7 +14,7 @@ from .boxed import Broken, Compiler, DmnFunction, FunctionDefinition
 from .document import child, children, describe, href_id, local
 from .drg import Element, Key, ServiceFunction, put
 from .errors import DmnError
-from .feel import Scope
+from .feel import Scope, name_index
 from .item_definition import TypeRegistry, declare_item_definitions
 
 DRG_KINDS = {"inputData": "input", "decision": "decision", "businessKnowledgeModel": "bkm",
@@ -50,7 +50,7 @@ class Builder:
 
     def build(self) -> tuple[dict[Key, Element], tuple[DmnError, ...]]:
         """Register types, create elements, wire requirements, compile, check for cycles."""
-        names = self.names = self._known_names()
+        names = self.names = name_index(self._known_names())
         for d in self.defs.values():
             d.compiler = Compiler(d.types, names)
         completions = [declare_item_definitions(children(d.root, "itemDefinition"), d.types,
@@ -163,7 +163,9 @@ class Builder:
     def _compile(self, element: Element) -> None:
         d, el = self.sources[element.key]
         d.compiler.owner = el
-        d.compiler.known_names = self.names | self._local_names(el)
+        d.compiler.known_names = self.names.overlay()
+        for name in self._local_names(el):
+            d.compiler.known_names.add(name)
         try:
             self._compile_logic(element, d, el)
         except DmnError as exc:

@@ -156,14 +156,13 @@ class DecisionTable:
                     element_id=rule_id, line=rule.sourceline)
             bit = 1 << (row - 1)
             for n, (cell, column) in enumerate(zip(ins, columns), 1):
-                cls._add_cell(column, cells[n - 1], (text_of(cell) or "").strip(), bit,
-                              compiler, cell,
-                              f"rule {rule_id} (row {row}), input column {n} ({column.label})",
-                              rule_id)
+                where = f"rule {rule_id} (row {row}), input column {n} ({column.label})"
+                text = (text_of(cell, where=where, element_id=rule_id) or "").strip()
+                cls._add_cell(column, cells[n - 1], text, bit, compiler, cell, where, rule_id)
             row_entries = []
             for n, (cell, output) in enumerate(zip(outs, outputs), 1):
-                text = (text_of(cell) or "").strip()
                 where = f"rule {rule_id} (row {row}), output column {n} ({output.name})"
+                text = (text_of(cell, where=where, element_id=rule_id) or "").strip()
                 literals = literal_values(text) if text else None
                 if not text:
                     row_entries.append(None)

@@ -86,13 +86,25 @@ def child(el: etree._Element, name: str) -> etree._Element | None:
     return None
 
 
-def text_of(el: etree._Element | None, name: str = "text") -> str | None:
-    """Return the text of ``el``'s ``<text>`` child (the FEEL source of most DMN elements)."""
+def text_of(el: etree._Element | None, name: str = "text", *, where: str | None = None,
+            element_id: str | None = None) -> str | None:
+    """Return the text of ``el``'s ``<text>`` child (the FEEL source of most DMN elements).
+
+    Markup inside it (``<text><text>x</text></text>``) is refused with a ``DmnError`` naming
+    ``where`` (else the element) and ``element_id`` (else the element's id): read as its text
+    alone it would be empty, and an empty input entry matches everything.
+    """
     if el is None:
         return None
     t = child(el, name)
     if t is None:
         return None
+    for sub in t:
+        if isinstance(sub.tag, str):
+            raise DmnError(f"{where or '<' + local(el) + '>'}: its <{name}> holds an element "
+                           f"<{local(sub)}>, not FEEL text",
+                           element_id=el.get("id") or element_id or describe(el),
+                           line=sub.sourceline)
     return t.text or ""
 
 

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.sandbox import BudgetExceeded
+
 from .feel import FeelFunction, Scope
 from .item_definition import DmnType
 
@@ -128,6 +130,8 @@ class Run:
                           warnings=self.trace)
             try:
                 value = element.expr.evaluate(scope)
+            except BudgetExceeded:
+                raise  # the whole evaluation fails: the caller reports it, never a null
             except RecursionError:
                 self.warn(f"decision {element.name} recursed too deeply; null used")
                 return None

@@ -1,11 +1,15 @@
 """Errors raised by the DMN engine.
 
-``service.decisions`` imports nothing else of Omniflow, so its errors derive from ``ValueError``;
-the adapter that deploys DMN content translates them into ``DefinitionInvalid`` once.
+``service.decisions`` imports nothing of Omniflow but ``service.sandbox``, so its errors derive
+from ``ValueError``; the adapter that deploys DMN content translates them into
+``DefinitionInvalid`` once.
 
     ValueError
     └── DmnError                 the model is not valid DMN (names the element, line and detail)
         └── DecisionNotFound     evaluate()/decision_service() was asked for an unknown name
+
+Evaluation also lets ``service.sandbox.BudgetExceeded`` (a ``RuntimeError``) through: the
+model is valid, this evaluation went beyond its budget. Callers map it to 422 / an incident.
 """
 from __future__ import annotations
 

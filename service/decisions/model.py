@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from service.sandbox import ensure
+
 from .builder import Builder, Definitions
 from .document import DEFAULT_MAX_BYTES, load_xml
 from .drg import MISSING, Element, Key, Run
@@ -125,19 +127,24 @@ class DecisionModel:
         """Evaluate a decision with ``inputs`` keyed by input data (or decision) name.
 
         A value given for a decision overrides evaluating it. Imported elements are keyed by
-        ``"import name.element name"`` or by ``"{namespace}name"``. Runtime faults never
-        raise: the value is null and ``result.warnings`` says why.
+        ``"import name.element name"`` or by ``"{namespace}name"``. Runtime faults of the
+        content never raise: the value is null and ``result.warnings`` says why. The one
+        exception is the resource budget: the evaluation runs under ``service.sandbox``
+        (joining the caller's ``bounded`` block, else one with the default limits), and
+        ``service.sandbox.BudgetExceeded`` propagates out of here when a loop, a list, a string
+        or a regular expression goes beyond it.
         """
         target = self._by_name.get(name_or_id)
         if target is None or target.kind != "decision":
             target = self._find(name_or_id, "decision")
-        values = {k: v if type(v) in _FEEL_SCALARS else to_feel(v)
-                  for k, v in (inputs or {}).items()}
-        trace = Trace()
-        free = {k: v for k, v in values.items() if k not in self._drg_names}
-        run = Run(self._elements, self._lookup(values), trace, free=free)
-        value = run.value(target.key)
-        return self._result(target, value, run, trace, free)
+        with ensure():
+            values = {k: v if type(v) in _FEEL_SCALARS else to_feel(v)
+                      for k, v in (inputs or {}).items()}
+            trace = Trace()
+            free = {k: v for k, v in values.items() if k not in self._drg_names}
+            run = Run(self._elements, self._lookup(values), trace, free=free)
+            value = run.value(target.key)
+            return self._result(target, value, run, trace, free)
 
     def decision_service(self, name_or_id: str, inputs: Mapping[str, Any] | None = None
                          ) -> DecisionResult:
@@ -145,16 +152,17 @@ class DecisionModel:
 
         ``result.value`` is the single output decision's value, or a dict of them by name
         when the service has several outputs; ``result.decisions`` has each output too.
+        Bounded like :meth:`evaluate`: ``BudgetExceeded`` propagates.
         """
         service = self._find(name_or_id, "service")
-        values = {k: to_feel(v) for k, v in (inputs or {}).items()}
-        trace = Trace()
-        given = {}
-        for key in service.input_data + service.input_decisions:
-            element = self._elements[key]
-            given[key] = values.get(element.name)
-        fn = service.function
-        outputs = fn.call(given, trace)
+        with ensure():
+            values = {k: to_feel(v) for k, v in (inputs or {}).items()}
+            trace = Trace()
+            given = {}
+            for key in service.input_data + service.input_decisions:
+                element = self._elements[key]
+                given[key] = values.get(element.name)
+            outputs = service.function.call(given, trace)
         value = next(iter(outputs.values())) if len(outputs) == 1 else outputs
         return DecisionResult(service.name, value, decisions=dict(outputs),
                               matched_rules=dict(trace.matched), inputs=values,

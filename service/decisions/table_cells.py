@@ -92,43 +92,75 @@ class NumericTest:
 class IntervalIndex:
     """Answer all numeric cells of a column with one binary search.
 
-    The cell bounds cut the number line into points and open segments; on each of them the
-    set of matching cells is constant, so it is computed once here (by asking every
-    ``NumericTest`` about one representative value) and looked up with ``bisect``.
+    The cell bounds cut the number line into points and the open segments between them; on
+    each of these slots the set of matching cells is constant, and each cell covers a run of
+    consecutive slots. One sweep over the slots builds the masks, in time slots x mask width
+    rather than slots x cells. A mask is as wide as the table is long, so for a huge table
+    with many distinct bounds only every ``step``-th slot's mask is kept (about ``MAX_BITS``
+    bits per column in all): a lookup starts at the kept mask below it and applies the cells
+    that start or end in the few slots up to its own.
     """
 
-    __slots__ = ("points", "masks")
+    __slots__ = ("points", "masks", "step", "changes", "cell_masks")
 
-    def __init__(self, points: list[Decimal], masks: list[int]):
+    MAX_BITS = 16 * 1024 * 1024  # 2 MB of masks per column
+
+    def __init__(self, points: list[Decimal], masks: list[int], step: int,
+                 changes: dict[int, list[int]], cell_masks: list[int]):
         self.points = points
-        self.masks = masks  # masks[2*i] before points[i], masks[2*i+1] at it, last: after all
+        self.masks = masks  # the mask of slots 0, step, 2*step ...
+        self.step = step
+        self.changes = changes  # slot -> cells whose run starts there or ended just before
+        self.cell_masks = cell_masks
 
     @classmethod
-    def build(cls, tests: list[tuple[NumericTest, int]]) -> IntervalIndex | None:
-        bounds = {b for t, _ in tests for b in (t.low, t.high) if b is not None}
-        points = sorted(bounds)
-        probes: list[Decimal] = []
-        for i, point in enumerate(points):
-            below = point - 1 if i == 0 else (points[i - 1] + point) / 2
-            if i and not points[i - 1] < below < point:
-                return None  # bounds too close for the decimal context: keep the tests
-            probes += [below, point]
-        probes.append(points[-1] + 1 if points else Decimal(0))
+    def build(cls, tests: list[tuple[NumericTest, int]]) -> IntervalIndex:
+        points = sorted({b for t, _ in tests for b in (t.low, t.high) if b is not None})
+        slot_of = {p: 2 * i + 1 for i, p in enumerate(points)}
+        last = 2 * len(points)  # slot 2i: before points[i]; 2i + 1: at it; last: after all
+        changes: dict[int, list[int]] = {}
+        cell_masks = []
+        for test, bits in tests:
+            first = 0 if test.low is None else slot_of[test.low] + (0 if test.low_incl else 1)
+            final = last if test.high is None else slot_of[test.high] - (0 if test.high_incl
+                                                                          else 1)
+            if first > final:
+                continue
+            changes.setdefault(first, []).append(len(cell_masks))
+            changes.setdefault(final + 1, []).append(len(cell_masks))
+            cell_masks.append(bits)
+        # One cell per rule: the cells' bits are disjoint, so xor adds a cell's rules where its
+        # run starts and removes them where it ends.
+        width = mask = 0
+        for slot in range(last + 1):
+            for cell in changes.get(slot, ()):
+                mask ^= cell_masks[cell]
+            width += mask.bit_length()
+        step = max(1, -(-width // cls.MAX_BITS))
         masks = []
-        for probe in probes:
-            mask = 0
-            for test, bits in tests:
-                if test.matches(probe):
-                    mask |= bits
-            masks.append(mask)
-        return cls(points, masks)
+        mask = 0
+        for slot in range(last + 1):
+            for cell in changes.get(slot, ()):
+                mask ^= cell_masks[cell]
+            if slot % step == 0:
+                masks.append(mask)
+        return cls(points, masks, step, changes if step > 1 else {}, cell_masks)
 
     def lookup(self, value: Decimal) -> int:
         """Return the mask of cells matching a non-NaN ``Decimal``."""
-        i = bisect_left(self.points, value)
-        if i < len(self.points) and self.points[i] == value:
-            return self.masks[2 * i + 1]
-        return self.masks[2 * i]
+        points = self.points
+        i = bisect_left(points, value)
+        slot = 2 * i + 1 if i < len(points) and points[i] == value else 2 * i
+        step = self.step
+        if step == 1:
+            return self.masks[slot]
+        kept, extra = divmod(slot, step)
+        mask = self.masks[kept]
+        changes, cell_masks = self.changes, self.cell_masks
+        for between in range(slot - extra + 1, slot + 1):
+            for cell in changes.get(between, ()):
+                mask ^= cell_masks[cell]
+        return mask
 
 
 def literal_values(text: str) -> list[Any] | None:

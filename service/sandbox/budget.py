@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextvars
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 __all__ = ["BudgetExceeded", "Budget", "Limits", "DEFAULT_LIMITS", "bounded", "ensure",
@@ -57,17 +56,37 @@ class BudgetExceeded(RuntimeError):
 
 
 class Budget:
-    """What is left of one evaluation's limits. Not thread-safe: one per thread (contextvar)."""
+    """What is left of one evaluation's limits. Not thread-safe: one per thread (contextvar).
 
-    __slots__ = ("limits", "deadline", "steps_left", "_until_check")
+    With ``start_clock=False`` the CPU clock starts at the first step, size check or
+    :meth:`remaining_seconds` instead of at creation: :class:`ensure` opens such budgets
+    around every decision evaluation, most of which never take a step, and reading the thread
+    clock is the larger part of opening one. Work before the first step is work that no loop,
+    size or regex drives, so it is small.
+    """
+
+    __slots__ = ("limits", "deadline", "steps_left", "_until_check", "_outer_deadline",
+                 "_token")
 
     def __init__(self, limits: Limits, *, deadline: float | None = None,
-                 steps_left: int | None = None):
+                 steps_left: int | None = None, start_clock: bool = True):
         self.limits = limits
-        own_deadline = time.thread_time() + limits.cpu_seconds
-        self.deadline = own_deadline if deadline is None else min(deadline, own_deadline)
+        self._outer_deadline = deadline
+        self.deadline: float | None = None
         self.steps_left = limits.steps if steps_left is None else min(steps_left, limits.steps)
         self._until_check = CHECK_EVERY
+        if start_clock:
+            self.start_clock()
+        else:
+            self._until_check = 0  # the first step starts the clock
+
+    def start_clock(self) -> float:
+        """Start the CPU clock unless it runs already; return the deadline."""
+        if self.deadline is None:
+            own = time.thread_time() + self.limits.cpu_seconds
+            outer = self._outer_deadline
+            self.deadline = own if outer is None else min(outer, own)
+        return self.deadline
 
     def tick(self, n: int = 1) -> None:
         self.steps_left -= n
@@ -80,12 +99,22 @@ class Budget:
             self.check_time()
 
     def check_time(self) -> None:
-        if time.thread_time() > self.deadline:
+        if self.deadline is None:
+            self.start_clock()
+        elif time.thread_time() > self.deadline:
             raise BudgetExceeded("cpu", f"evaluation exceeded its CPU time limit of "
                                         f"{self.limits.cpu_seconds:g} s")
 
     def remaining_seconds(self) -> float:
-        return max(0.0, self.deadline - time.thread_time())
+        return max(0.0, self.start_clock() - time.thread_time())
+
+    def __enter__(self) -> Budget:
+        """Make this budget the current one (how :func:`ensure` opens a block)."""
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _current.reset(self._token)
 
     def check_size(self, n: int, what: str = "value") -> None:
         """Refuse building a collection of ``n`` items (or a string of ``n`` characters)."""
@@ -106,32 +135,61 @@ def current() -> Budget:
     return budget if budget is not None else Budget(DEFAULT_LIMITS)
 
 
-@contextmanager
-def bounded(limits: Limits = DEFAULT_LIMITS):
-    """Run the block under ``limits``, never beyond an enclosing block's budget."""
-    outer = _current.get()
-    if outer is None:
-        budget = Budget(limits)
-    else:
-        budget = Budget(limits, deadline=outer.deadline, steps_left=outer.steps_left)
-    token = _current.set(budget)
-    try:
-        yield budget
-    finally:
-        _current.reset(token)
+class bounded:
+    """Run the block under ``limits``, never beyond an enclosing block's budget.
+
+    ``with bounded(limits) as budget:``. A class rather than a generator-based context manager:
+    every decision evaluation opens one, and this costs a third of what ``@contextmanager`` does.
+    """
+
+    __slots__ = ("limits", "_outer", "_budget", "_token")
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS):
+        self.limits = limits
+
+    def __enter__(self) -> Budget:
+        outer = self._outer = _current.get()
+        if outer is None:
+            budget = Budget(self.limits)
+        else:
+            budget = Budget(self.limits, deadline=outer.start_clock(),
+                            steps_left=outer.steps_left)
+        self._budget = budget
+        self._token = _current.set(budget)
+        return budget
+
+    def __exit__(self, *exc_info) -> None:
+        _current.reset(self._token)
+        outer = self._outer
         if outer is not None:
-            outer.steps_left = min(outer.steps_left, budget.steps_left)
+            outer.steps_left = min(outer.steps_left, self._budget.steps_left)
 
 
-@contextmanager
 def ensure(limits: Limits = DEFAULT_LIMITS):
-    """Open a block with ``limits`` unless one is already open (then join it)."""
-    budget = _current.get()
-    if budget is not None:
-        yield budget
-        return
-    with bounded(limits) as budget:
-        yield budget
+    """Open a block with ``limits`` unless one is already open (then join it).
+
+    ``with ensure() as budget:``. Every decision evaluation goes through here, so both cases
+    are cheap: joining returns a shared do-nothing context, opening enters a new lazily
+    clocked :class:`Budget` directly (one object, no clock read until the first step).
+    """
+    if _current.get() is not None:
+        return _JOIN
+    return Budget(limits, start_clock=False)
+
+
+class _Join:
+    """The context :func:`ensure` returns inside an open block: it yields that block's budget."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Budget:
+        return _current.get()
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+
+_JOIN = _Join()
 
 
 def tick(n: int = 1) -> None:

@@ -13,12 +13,15 @@ import regex as _regex
 
 from .budget import BudgetExceeded, current
 
-__all__ = ["compile", "search", "match", "fullmatch", "sub", "split", "MAX_PATTERN", "MAX_MATCH_SECONDS", "PatternError"]
+__all__ = ["compile", "search", "match", "fullmatch", "sub", "split", "escape", "MAX_PATTERN",
+           "MAX_MATCH_SECONDS", "PatternError", "DOTALL", "IGNORECASE", "MULTILINE"]
 
 MAX_PATTERN = 10_000
 MAX_MATCH_SECONDS = 0.5
 
 PatternError = _regex.error
+DOTALL, IGNORECASE, MULTILINE = _regex.DOTALL, _regex.IGNORECASE, _regex.MULTILINE
+escape = _regex.escape
 
 
 @lru_cache(maxsize=1024)
@@ -54,7 +57,27 @@ def fullmatch(compiled, text: str):
 
 
 def sub(compiled, replacement, text: str, count: int = 0):
-    return _bounded(compiled.sub, compiled, replacement, text, count)
+    """Replace matches; the result may not grow past the budget's string size.
+
+    ``replacement`` is a template (``\\1``, ``\\g<name>``) or a function of the match. Each
+    replacement is measured as it is made, so ``"a" * 10**6`` with a long replacement text is
+    refused before it is built, not after.
+    """
+    budget = current()
+    limit = budget.limits.max_string
+    expand = replacement if callable(replacement) else (lambda m: m.expand(replacement))
+    size = len(text)
+
+    def bounded_expand(m):
+        nonlocal size
+        out = expand(m)
+        size += len(out) - (m.end() - m.start())
+        if size > limit:
+            raise BudgetExceeded("size", f"replacing {compiled.pattern[:80]!r} makes a string "
+                                         f"longer than {limit:,} characters")
+        return out
+
+    return _bounded(compiled.sub, compiled, bounded_expand, text, count)
 
 
 def split(compiled, text: str, maxsplit: int = 0):

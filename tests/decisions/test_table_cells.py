@@ -6,7 +6,8 @@ import pytest
 
 from service.decisions import DecisionModel
 from service.decisions.feel import Scope, compile_expression, compile_unary_tests
-from service.decisions.table_cells import NameRef, NumericTest, index_key, literal_values
+from service.decisions.table_cells import (IntervalIndex, NameRef, NumericTest, free_names,
+                                           index_key, literal_values)
 
 from .dmn_factory import table_model
 
@@ -50,19 +51,37 @@ def test_name_ref_falls_back_to_feel_for_names_not_in_scope():
 
 
 def test_free_names_of_input_expressions():
-    from service.decisions.table_cells import free_names
     assert free_names('abs(gap) * unit_cost + order.value + string length(sku) + "a b"') == \
         ["gap", "unit_cost", "order", "sku"]
     assert free_names("flag = true") == ["flag"]
 
 
 def test_interval_index_agrees_with_each_numeric_test():
-    from service.decisions.table_cells import IntervalIndex
     tests = [(NumericTest.parse(text), 1 << i) for i, text in enumerate(NUMERIC_CELLS)]
     index = IntervalIndex.build(tests)
     probes = [Decimal(x) / 4 for x in range(-12, 60)] + [Decimal("4.99"), Decimal("-1"),
                                                          Decimal("Infinity"), Decimal("-1E+9")]
     for value in probes:
+        expected = 0
+        for test, bit in tests:
+            if test.matches(value):
+                expected |= bit
+        assert index.lookup(value) == expected, value
+
+
+SHIPPED_MAX_BITS = IntervalIndex.MAX_BITS
+
+
+@pytest.mark.parametrize("max_bits", [SHIPPED_MAX_BITS, 64, 1])
+def test_interval_index_with_sparse_masks_agrees_with_each_test(max_bits, monkeypatch):
+    """A huge column keeps only every step-th slot's mask; lookups must not change."""
+    monkeypatch.setattr(IntervalIndex, "MAX_BITS", max_bits)
+    cells = [f"[{n}..{n + 7})" if n % 3 else f"> {n}" if n % 2 else f"<= {n}"
+             for n in range(0, 120, 4)] + NUMERIC_CELLS
+    tests = [(NumericTest.parse(text), 1 << i) for i, text in enumerate(cells)]
+    index = IntervalIndex.build(tests)
+    assert (index.step > 1) == (max_bits < SHIPPED_MAX_BITS)
+    for value in [Decimal(x) / 2 for x in range(-10, 260)]:
         expected = 0
         for test, bit in tests:
             if test.matches(value):

@@ -3,7 +3,13 @@
 FEEL text is untrusted analysts' input: it is parsed by our own lexer and parser, never given to
 Python ``eval``/``exec``, and compiled once into a tree of Python closures so that evaluating it
 does not re-walk an AST. Runtime faults (a type mismatch, a bad argument, an unknown name) give
-FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise.
+FEEL ``null`` (``None``) and a warning string, never an exception; only syntax errors raise, and
+``service.sandbox.BudgetExceeded`` when an evaluation goes beyond the shared budget: every
+evaluation runs in the caller's ``bounded`` block or opens one (``ensure``); loops, built
+lists and strings, list built-ins and function calls take steps from it; regular expressions
+run through ``service.sandbox.regex``. Text nested more than ``parser.MAX_NESTING`` levels (or
+whose tree is deeper than ``parser.MAX_DEPTH``) is a syntax error, so neither compiling nor
+evaluating can hit Python's recursion limit.
 
 Public API
 ----------
@@ -13,6 +19,8 @@ Public API
     ``Date-Time``, ``Is in range``) are recognised. Without it, adjacent plain words are joined
     into one name (``Monthly Salary * 12`` works), and built-in function names are always known.
     Raises ``FeelSyntaxError`` (``.expression``, ``.column`` 1-based, ``.message``).
+    ``known_names`` may also be a ``NameIndex`` from ``name_index(names)``: a caller that
+    compiles many expressions over the same names (a DMN model) indexes them once.
 
 ``Expression.evaluate(scope, *, warnings=None, type_resolver=None) -> Any``
     ``scope`` is a ``Mapping[str, Any]`` or a ``Scope``. Warnings are appended to ``warnings``.
@@ -78,8 +86,9 @@ from __future__ import annotations
 from .builtins import BUILTINS
 from .conversion import to_feel
 from .errors import FeelSyntaxError
-from .expression import Expression, compile_expression
+from .expression import Expression, compile_expression, name_index
 from .formatting import format_value
+from .names import NameIndex
 from .scope import MISSING, Scope, TypeResolver
 from .semantics import equals
 from .conformance import is_instance
@@ -93,6 +102,7 @@ __all__ = [
     "FeelFunction",
     "FeelSyntaxError",
     "MISSING",
+    "NameIndex",
     "NUMBER_CONTEXT",
     "Range",
     "Scope",
@@ -104,5 +114,6 @@ __all__ = [
     "equals",
     "format_value",
     "is_instance",
+    "name_index",
     "to_feel",
 ]

@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
+from service.sandbox import Budget, current, tick
+
 from . import semantics
 from .builtins import BUILTINS
 from .functions import compile_call, compile_external, compile_function
@@ -24,8 +26,6 @@ from .values import NUMBER_CONTEXT, Range
 
 Closure = Callable[[Scope], Any]
 
-#: untrusted text such as ``for i in 1..1000000000`` must not exhaust memory
-MAX_ITERATION = 1_000_000
 Test = Callable[[Any, Scope], "bool | None"]
 
 _CMP = {
@@ -212,7 +212,9 @@ def _if(node):
     return lambda s: then(s) if condition(s) is True else otherwise(s)
 
 
-def _domain(s: Scope, domain: Closure, end: Closure | None) -> list | None:
+def _domain(s: Scope, domain: Closure, end: Closure | None, budget: Budget):
+    """Return what a ``for`` iterator runs over (an iterable, never built as a whole list for a
+    range), or None after a warning. A range longer than the budget's list size is refused."""
     start = domain(s)
     if end is not None:
         stop = end(s)
@@ -220,27 +222,24 @@ def _domain(s: Scope, domain: Closure, end: Closure | None) -> list | None:
                 stop, date) and not isinstance(stop, datetime):
             step = 1 if stop >= start else -1
             count = abs((stop - start).days)
-            if count > MAX_ITERATION:
-                s.warn(f"a for range may have at most {MAX_ITERATION} items")
-                return None
-            return [start + timedelta(days=step * k) for k in range(count + 1)]
+            budget.check_size(count + 1, "for range")
+            return (start + timedelta(days=step * k) for k in range(count + 1))
         if type(start) is not Decimal or type(stop) is not Decimal:
             s.warn("a for range needs number bounds")
             return None
         a, b = int(start), int(stop)
-        if abs(b - a) > MAX_ITERATION:
-            s.warn(f"a for range may have at most {MAX_ITERATION} items")
-            return None
+        budget.check_size(abs(b - a) + 1, "for range")
         step = 1 if b >= a else -1
-        return [Decimal(i) for i in range(a, b + step, step)]
+        return map(Decimal, range(a, b + step, step))
     if isinstance(start, Range):
         if type(start.start) is Decimal and type(start.end) is Decimal:
             a = int(start.start) + (0 if start.start_included else 1)
             b = int(start.end) - (0 if start.end_included else 1)
-            if start.start > start.end or b - a > MAX_ITERATION:
-                s.warn("cannot iterate over a descending or oversized range")
+            if start.start > start.end:
+                s.warn("cannot iterate over a descending range")
                 return None
-            return [Decimal(i) for i in range(a, b + 1)]
+            budget.check_size(b - a + 1, "for range")
+            return map(Decimal, range(a, b + 1))
         s.warn("cannot iterate over this range")
         return None
     if isinstance(start, list):
@@ -248,25 +247,47 @@ def _domain(s: Scope, domain: Closure, end: Closure | None) -> list | None:
     return [start]
 
 
+def _mentions(node, name: str) -> bool:
+    """Return whether an AST reads ``name`` anywhere."""
+    if isinstance(node, tuple):
+        if len(node) > 2 and node[0] == "name" and node[2] == name:
+            return True
+        return any(_mentions(part, name) for part in node[1:])
+    if isinstance(node, list):
+        return any(_mentions(part, name) for part in node)
+    return False
+
+
 def _for(node):
     iterators = [(var, compile_node(d), compile_node(e) if e else None)
                  for var, d, e in node[2]]
     body = compile_node(node[3])
+    # ``partial`` (the results so far) is a copy, so that returning it cannot make a list that
+    # contains itself; only loops that read it pay for the copies.
+    reads_partial = _mentions(node[2], "partial") or _mentions(node[3], "partial")
 
     def loop(s):
+        budget = current()
+        limit = budget.limits.max_items
         results: list = []
-        frame = {"partial": results}
+        frame: dict = {}
         scope = s.child(frame)
 
         def walk(k):
             if k == len(iterators):
+                if reads_partial:
+                    budget.tick(len(results))
+                    frame["partial"] = list(results)
                 results.append(body(scope))
+                if len(results) > limit:
+                    budget.check_size(len(results), "for result")
                 return True
             var, domain, end = iterators[k]
-            items = _domain(scope, domain, end)
+            items = _domain(scope, domain, end, budget)
             if items is None:
                 return False
             for item in items:
+                budget.tick()
                 frame[var] = item
                 if not walk(k + 1):
                     return False
@@ -281,6 +302,7 @@ def _quantified(node):
     body = compile_node(node[3])
 
     def quantifier(s):
+        budget = current()
         frame: dict = {}
         scope = s.child(frame)
         outcomes = []
@@ -292,6 +314,7 @@ def _quantified(node):
             var, domain = iterators[k]
             items = domain(scope)
             for item in items if isinstance(items, list) else [items]:
+                budget.tick()
                 frame[var] = item
                 walk(k + 1)
         walk(0)
@@ -361,8 +384,10 @@ def _filter(node):
         items = value if isinstance(value, list) else [value]
         if not items:
             return []
+        budget = current()
         kept = []
         for index, item in enumerate(items):
+            budget.tick()
             frame = {"item": item}
             if isinstance(item, dict):
                 frame.update(item)
@@ -394,6 +419,7 @@ def _path(node):
     def path(s):
         value = base(s)
         if isinstance(value, list):
+            tick(len(value))
             return [_select(s, item, key) for item in value]
         return _select(s, value, key)
     return path

@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable
 
+from service.sandbox import tick
+
 from .values import DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
 
 Resolver = Callable[[str], "Callable[[Any], bool] | None"]
@@ -118,6 +120,8 @@ def conforms(value: Any, parsed, resolver: Resolver | None) -> bool:
             check = BUILTIN_TYPES.get(local) or (resolver(local) if resolver else None)
         return bool(check(value)) if check else False
     if tag == "list":
+        if isinstance(value, list):
+            tick(len(value))
         return isinstance(value, list) and all(
             v is None or conforms(v, parsed[1], resolver) for v in value)
     if tag == "context":

@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from service.sandbox import tick
+
 from . import temporal
 from .values import NUMBER_CONTEXT, DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
 
@@ -51,8 +53,10 @@ def format_value(value: Any, nested: bool = False) -> str:
             return (">= " if value.start_included else "> ") + format_value(value.start, True)
         return f"{left}{format_value(value.start, True)}..{format_value(value.end, True)}{right}"
     if isinstance(value, (list, tuple)):
+        tick(len(value))  # a list may hold one long list many times: charge every copy
         return "[" + ", ".join(format_value(v, True) for v in value) + "]"
     if isinstance(value, dict):
+        tick(len(value))
         return "{" + ", ".join(
             f"{k}: {format_value(v, True)}" for k, v in value.items()) + "}"
     if isinstance(value, FeelFunction):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from service.sandbox import BudgetExceeded, tick
+
 from . import semantics
 from .scope import Scope
 from .conformance import conforms, parse_type
@@ -30,9 +32,10 @@ def compile_call(node, compile_node) -> Closure:
             return None
         values = [a(s) for a in args]
         by_name = {k: a(s) for k, a in named_args} if named_args is not None else None
+        tick()
         try:
             return fn.invoke(values, by_name, s)
-        except RecursionError:
+        except (RecursionError, BudgetExceeded):
             raise
         except Exception as exc:  # a fault in a Python-side function is FEEL null
             s.warn(f"function {fn.name or '<anonymous>'} failed: {exc}")
@@ -51,6 +54,7 @@ class UserFunction(FeelFunction):
         self.scope = scope
 
     def invoke(self, args, named, env):
+        tick()  # also when a built-in such as sort() calls it, not only FEEL's call syntax
         bound = self.bind(args, named)
         if bound is None:
             env.warn("cannot bind arguments to a FEEL function")

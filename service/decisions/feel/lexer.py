@@ -40,6 +40,10 @@ class Token:
         return self.kind == NAME and self.value == text
 
 
+def _digit(ch: str) -> bool:
+    return "0" <= ch <= "9"  # not str.isdigit: "²" and "١" are digits to Python, not to FEEL
+
+
 def _name_start(ch: str) -> bool:
     return ch.isalpha() or ch in "_?" or ord(ch) > 0x7F and not ch.isspace() and ch not in "’"
 
@@ -71,13 +75,13 @@ def tokenize(text: str, name: str | None = None) -> list[Token]:
                 fail("unterminated comment", i)
             i = end + 2
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        if _digit(ch) or (ch == "." and i + 1 < n and _digit(text[i + 1])):
             start = i
-            while i < n and text[i].isdigit():
+            while i < n and _digit(text[i]):
                 i += 1
-            if i + 1 < n and text[i] == "." and text[i + 1].isdigit():
+            if i + 1 < n and text[i] == "." and _digit(text[i + 1]):
                 i += 1
-                while i < n and text[i].isdigit():
+                while i < n and _digit(text[i]):
                     i += 1
             elif i < n and text[i] == "." and not text.startswith("..", i) and start != i:
                 i += 1  # "1." is a number in FEEL
@@ -85,8 +89,8 @@ def tokenize(text: str, name: str | None = None) -> list[Token]:
                 j = i + 1
                 if j < n and text[j] in "+-":
                     j += 1
-                if j < n and text[j].isdigit():
-                    while j < n and text[j].isdigit():
+                if j < n and _digit(text[j]):
+                    while j < n and _digit(text[j]):
                         j += 1
                     i = j
             tokens.append(Token(NUMBER, Decimal(text[start:i]), start, i))

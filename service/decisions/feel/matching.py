@@ -13,6 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
+from service.sandbox import tick
+
 from .scope import Scope
 from .semantics import compare, equals, in_range
 from .values import Range
@@ -120,6 +122,7 @@ def _constant_test(c: Any) -> Test:
 def match_value(v: Any, result: Any) -> bool | None:
     """Apply a unary test's value to the input: list membership, range, boolean or equality."""
     if isinstance(result, list):
+        tick(len(result))
         for item in result:
             if isinstance(item, Range):
                 if in_range(v, item) is True:

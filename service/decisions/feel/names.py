@@ -14,17 +14,24 @@ from .lexer import NAME, NUMBER, OP, Token, tokenize
 
 
 class NameIndex:
-    """Index known names by their first token so the parser can match them greedily."""
+    """Index known names by their first token so the parser can match them greedily.
 
-    def __init__(self, names: Iterable[str]):
+    An index may sit on a ``parent`` that it reads but never changes: :meth:`overlay` makes
+    one in O(1), so the built-in names and a model's names are indexed once and every compile
+    adds the names its expression introduces to its own overlay only.
+    """
+
+    __slots__ = ("_by_first", "_parent")
+
+    def __init__(self, names: Iterable[str] = (), parent: NameIndex | None = None):
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        self._parent = parent
         for name in names:
             self.add(name)
 
-    def copy(self) -> NameIndex:
-        clone = NameIndex(())
-        clone._by_first = {k: list(v) for k, v in self._by_first.items()}
-        return clone
+    def overlay(self) -> NameIndex:
+        """Return an empty index on top of this one: additions stay in the overlay."""
+        return NameIndex((), self)
 
     def add(self, name: str) -> None:
         try:
@@ -42,11 +49,19 @@ class NameIndex:
     def longest(self, tokens: list[Token], i: int, text: str) -> int:
         """Return how many tokens from ``i`` spell the longest known name (0 if none)."""
         first = tokens[i]
-        for words in self._by_first.get(text[first.start:first.end], ()):
-            k = len(words)
-            if i + k < len(tokens) and all(
-                    tokens[i + j].kind in (NAME, OP, NUMBER)
-                    and text[tokens[i + j].start:tokens[i + j].end] == words[j]
-                    for j in range(k)):
-                return k
-        return 0
+        key = text[first.start:first.end]
+        best = 0
+        index: NameIndex | None = self
+        while index is not None:
+            for words in index._by_first.get(key, ()):
+                k = len(words)
+                if k <= best:
+                    break  # entries are longest first
+                if i + k < len(tokens) and all(
+                        tokens[i + j].kind in (NAME, OP, NUMBER)
+                        and text[tokens[i + j].start:tokens[i + j].end] == words[j]
+                        for j in range(k)):
+                    best = k
+                    break
+            index = index._parent
+        return best

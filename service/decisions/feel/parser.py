@@ -17,6 +17,12 @@ from .lexer import EOF, KEYWORDS, NAME, NUMBER, OP, STRING, TEMPORAL, Token, tok
 from .names import NameIndex
 
 _COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+
+#: The compiler and the evaluator recurse once or twice per level of the syntax tree, and the
+#: parser about ten times per nested expression; these bounds keep all three well inside
+#: Python's recursion limit wherever the caller's stack stands. Real FEEL nests a few levels.
+MAX_NESTING = 48
+MAX_DEPTH = 200
 _NAME_SYMBOLS = frozenset({".", "/", "-", "'", "+", "*", "’"})
 
 
@@ -30,6 +36,7 @@ class Parser:
         self.i = 0
         self.names = names
         self.in_range_end = False  # "[1..10[": the closing "[" is not a filter
+        self.depth = 0  # nested expressions being parsed, see MAX_NESTING
 
     # -- token helpers -------------------------------------------------------------------
     @property
@@ -115,6 +122,15 @@ class Parser:
 
     # -- expressions ---------------------------------------------------------------------
     def expression(self):
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"expression is nested more than {MAX_NESTING} levels deep")
+        try:
+            return self._expression()
+        finally:
+            self.depth -= 1
+
+    def _expression(self):
         t = self.tok
         if t.kind == NAME:
             if t.value == "if":
@@ -227,22 +243,38 @@ class Parser:
                 return left
 
     def parenthesised_tests(self):
-        """Parse ``( tests )`` after ``in``: a list of tests, or a range/expression in parens."""
-        start = self.i
+        """Parse ``( tests )`` after ``in``: a list of tests, or a range/expression in parens.
+
+        Decided without backtracking: re-reading the parenthesis as an expression would parse
+        each nested ``in (...)`` twice, exponential in the nesting depth.
+        """
         open_tok = self.expect_op("(")
-        first = self.positive_unary_test()
-        if self.at_op(".."):
-            self.i = start  # "(1..5]" is an open range, not a list of tests
-            return [("test-expr", open_tok.start, self.postfix())]
-        tests = [first]
-        while self.at_op(","):
-            self.i += 1
-            tests.append(self.positive_unary_test())
-        self.expect_op(")")
+        saved, self.in_range_end = self.in_range_end, False
+        try:
+            first = self.positive_unary_test()
+            if self.at_op(".."):  # "(1..5]" is an open range, not a list of tests
+                node = self.range_rest(False, self._as_expression(first), open_tok)
+                return [("test-expr", open_tok.start, self.postfix_of(node))]
+            tests = [first]
+            while self.at_op(","):
+                self.i += 1
+                tests.append(self.positive_unary_test())
+            self.expect_op(")")
+        finally:
+            self.in_range_end = saved
         if len(tests) == 1 and self.tok.kind == OP and self.tok.value in ("[", ".", "("):
-            self.i = start  # "(x)[1]": a postfixed expression after all
-            return [("test-expr", open_tok.start, self.postfix())]
+            # "(x)[1]": a postfixed expression after all
+            node = self.postfix_of(self._as_expression(first))
+            return [("test-expr", open_tok.start, node)]
         return tests
+
+    def _as_expression(self, test):
+        """Read a positive unary test as the expression it also is (``< 5`` as a range)."""
+        if test[0] == "test-expr":
+            return test[2]
+        if test[2] in ("<", "<=", ">", ">="):
+            return ("unary-range", test[1], test[2], test[3])
+        self.fail(f"unexpected {test[2]!r}", Token(OP, test[2], test[1], test[1] + 1))
 
     def positive_unary_test(self):
         t = self.tok
@@ -276,17 +308,21 @@ class Parser:
         return left
 
     def unary(self):
-        if self.at_op("-"):
-            t = self.tok
+        signs = []  # read iteratively: "- - - 1" must not cost a Python frame per sign
+        while self.at_op("-") or self.at_op("+"):
+            if self.tok.value == "-":
+                signs.append(self.tok.start)
             self.i += 1
-            return ("neg", t.start, self.unary())
-        if self.at_op("+"):
-            self.i += 1
-            return self.unary()
-        return self.postfix()
+        node = self.postfix()
+        for start in reversed(signs):
+            node = ("neg", start, node)
+        return node
 
     def postfix(self):
-        node = self.primary()
+        return self.postfix_of(self.primary())
+
+    def postfix_of(self, node):
+        """Apply the filters, paths and invocations that follow ``node``."""
         while True:
             t = self.tok
             if t.is_op("[") and not self.in_range_end:
@@ -481,15 +517,33 @@ def _normalise(text: str) -> str:
 
 
 def _guard_depth(parse):
-    """Turn Python's recursion limit on absurdly nested text into a syntax error."""
+    """Refuse a syntax tree deeper than ``MAX_DEPTH`` (``1 + 1 + ...`` chains nest too).
+
+    A ``RecursionError`` is turned into the same syntax error, as a last resort.
+    """
     def guarded(text: str, names: NameIndex, label: str | None = None):
         try:
-            return parse(text, names, label)
+            tree = parse(text, names, label)
         except RecursionError:
-            raise FeelSyntaxError("expression is nested too deeply", expression=text, column=1,
-                                  name=label) from None
+            tree = None
+        if tree is None or _depth(tree) > MAX_DEPTH:
+            raise FeelSyntaxError(f"expression nests or chains operations more than "
+                                  f"{MAX_DEPTH} deep", expression=text, column=1, name=label)
+        return tree
     guarded.__doc__ = parse.__doc__
     return guarded
+
+
+def _depth(tree) -> int:
+    """Return the nesting depth of a syntax tree, without recursing."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (tuple, list)):
+            deepest = max(deepest, depth)
+            stack.extend((part, depth + 1) for part in node if isinstance(part, (tuple, list)))
+    return deepest
 
 
 @_guard_depth

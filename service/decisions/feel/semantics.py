@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any
 
+from service.sandbox import check_size, tick
+
 from . import temporal
 from .values import NUMBER_CONTEXT, DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
 
@@ -76,6 +78,7 @@ def equals(a: Any, b: Any) -> bool | None:
     if ka == "list":
         if len(a) != len(b):
             return False
+        tick(len(a))  # lists may share long sublists: charge each comparison its length
         result: bool | None = True
         for x, y in zip(a, b):
             same = equals(x, y)
@@ -87,6 +90,7 @@ def equals(a: Any, b: Any) -> bool | None:
     if ka == "context":
         if set(a) != set(b):
             return False
+        tick(len(a))
         result = True
         for key in a:
             same = equals(a[key], b[key])
@@ -167,6 +171,8 @@ def add(a: Any, b: Any) -> Any:
         if ka == "number" and kb == "number":
             return C.add(number(a), number(b))
         if ka == "string" and kb == "string":
+            if len(a) + len(b) > 1024:
+                check_size(len(a) + len(b), "string")
             return a + b
         if ka == kb and ka in ("days and time duration", "years and months duration"):
             return a + b

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from service.sandbox import BudgetExceeded, ensure
+
 from .compiler import compile_node
 from .expression import make_scope, name_index
 from .matching import compile_test, is_constant_test
+from .names import NameIndex
 from .parser import parse_unary_tests
 from .scope import Scope, TypeResolver
 
@@ -34,33 +37,42 @@ class UnaryTests:
     def matches(self, value: Any, scope: Mapping[str, Any] | Scope | None = None, *,
                 warnings: list | None = None,
                 type_resolver: TypeResolver | None = None) -> bool:
-        """Return whether ``value`` satisfies the entry in ``scope``."""
+        """Return whether ``value`` satisfies the entry in ``scope``.
+
+        Runs under the budget of :mod:`service.sandbox`; ``BudgetExceeded`` propagates.
+        """
         if self.is_any:
             return True
         if self._constant:
             unknown = False
+            with ensure():
+                try:
+                    for test in self._tests:
+                        result = test(value, None)
+                        if result is True:
+                            return not self._negated
+                        if result is None:
+                            unknown = True
+                except BudgetExceeded:
+                    raise
+                except Exception:  # e.g. a bad temporal literal: no match, as FEEL null
+                    return False
+            return False if unknown else self._negated
+        s = make_scope(scope if scope is not None else _EMPTY, warnings, type_resolver)
+        unknown = False
+        with ensure():
             try:
                 for test in self._tests:
-                    result = test(value, None)
+                    result = test(value, s)
                     if result is True:
                         return not self._negated
                     if result is None:
                         unknown = True
-            except Exception:  # e.g. a bad temporal literal: no match, as FEEL null
+            except BudgetExceeded:
+                raise
+            except Exception as exc:  # untrusted content must not crash a table
+                s.warn(f"unary test {self.text!r} failed: {exc}")
                 return False
-            return False if unknown else self._negated
-        s = make_scope(scope if scope is not None else _EMPTY, warnings, type_resolver)
-        unknown = False
-        try:
-            for test in self._tests:
-                result = test(value, s)
-                if result is True:
-                    return not self._negated
-                if result is None:
-                    unknown = True
-        except Exception as exc:  # untrusted content must not crash a table
-            s.warn(f"unary test {self.text!r} failed: {exc}")
-            return False
         if unknown:
             return False
         return self._negated
@@ -70,7 +82,7 @@ class UnaryTests:
 
 
 def compile_unary_tests(text: str, *, name: str | None = None,
-                        known_names: Iterable[str] | None = None) -> UnaryTests:
+                        known_names: Iterable[str] | NameIndex | None = None) -> UnaryTests:
     """Parse and compile an input entry; raise ``FeelSyntaxError`` when it is not FEEL."""
     parsed = parse_unary_tests(text, name_index(known_names), name)
     if parsed[0] == "any":

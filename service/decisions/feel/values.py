@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
+from service.sandbox import ensure
+
 from .scope import Scope
 
 NUMBER_CONTEXT = decimal.Context(
@@ -213,8 +215,12 @@ class FeelFunction:
         return self.body(*bound)
 
     def __call__(self, *args: Any, **named: Any) -> Any:
-        """Call from Python (the DMN layer, tests) with FEEL values; warnings are dropped."""
-        return self.invoke(args, named or None, Scope({}))
+        """Call from Python (the DMN layer, tests) with FEEL values; warnings are dropped.
+
+        Runs under the budget of :mod:`service.sandbox`; ``BudgetExceeded`` propagates.
+        """
+        with ensure():
+            return self.invoke(args, named or None, Scope({}))
 
     def __repr__(self) -> str:
         return f"<FEEL function {self.name or 'anonymous'}({', '.join(self.params)})>"

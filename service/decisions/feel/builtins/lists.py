@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cmp_to_key
 
+from service.sandbox import check_size, tick
+
 from ..semantics import compare, equals
 from ..values import NUMBER_CONTEXT, FeelFunction
 from .arguments import integer, items, list_of, number
@@ -18,6 +20,7 @@ C = NUMBER_CONTEXT
 
 
 def _contains(values: list, element) -> bool:
+    tick(len(values))
     return any(equals(v, element) is True for v in values)
 
 
@@ -186,14 +189,18 @@ def sublist(values, start, length=None):
 
 @builtin("append", "list, item...")
 def append(values, *more):
-    return list_of(values, "list") + list(more)
+    values = list_of(values, "list")
+    check_size(len(values) + len(more), "list")
+    return values + list(more)
 
 
 @builtin("concatenate", "list...")
 def concatenate(*lists):
+    lists = [list_of(values, "list") for values in lists]
+    check_size(sum(map(len, lists)), "list")
     result = []
     for values in lists:
-        result.extend(list_of(values, "list"))
+        result.extend(values)
     return result
 
 
@@ -244,6 +251,8 @@ def distinct_values(values):
 def _flatten(values, out):
     for v in values:
         if isinstance(v, list):
+            # a list may hold the same long list many times: check before copying it again
+            check_size(len(out) + len(v), "list")
             _flatten(v, out)
         else:
             out.append(v)
@@ -274,6 +283,7 @@ def sort(env, values, precedes=None):
             if precedes.invoke([b, a], None, env) is True:
                 return 1
             return 0
+    tick(len(values) * max(1, len(values).bit_length()))
     return sorted(values, key=cmp_to_key(order))
 
 

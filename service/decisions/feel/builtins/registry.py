@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from service.sandbox import tick
+
 from ..values import FeelFunction
 
 BUILTINS: dict[str, "Builtin"] = {}
@@ -82,6 +84,15 @@ class Builtin(FeelFunction):
         return list(args)
 
     def invoke(self, args: Sequence[Any], named: Mapping[str, Any] | None, env: Any) -> Any:
+        """Run the first overload that binds; its faults give null plus a warning.
+
+        The budget is charged for the lists, contexts and strings the call is given (most
+        built-ins walk them), so a loop calling ``count`` or ``list contains`` on a long list is
+        stopped by its work, not only by its iterations.
+        """
+        work = _work(args) + (_work(named.values()) if named else 0)
+        if work:
+            tick(work)
         for sig in self.signatures:
             bound = self._bind(sig, args, named)
             if bound is None:
@@ -102,6 +113,17 @@ class Builtin(FeelFunction):
                 return None
         env.warn(f"{self.name}: no overload takes these arguments")
         return None
+
+
+def _work(values) -> int:
+    work = 0
+    for value in values:
+        t = type(value)
+        if t is list or t is dict:
+            work += len(value)
+        elif t is str:
+            work += len(value) >> 6
+    return work
 
 
 def builtin(name: str, *signatures: str, scope: bool = False):

@@ -1,13 +1,16 @@
-"""FEEL string built-ins, with XPath regular expressions mapped onto Python's ``re``.
+"""FEEL string built-ins, with XPath regular expressions mapped onto Python's syntax.
 
-Patterns are analysts' input: they are compiled with a cache and a length cap, and the XPath
-flags (``s m i x q``) are translated; unsupported XPath features give null, not a crash.
+Patterns are analysts' input: they are compiled with a cache and a length cap, the XPath flags
+(``s m i x q``) are translated, and unsupported XPath features give null, not a crash. Matching
+goes through ``service.sandbox.regex``, whose matches time out within the evaluation's budget
+(``^(a+)+$`` backtracks exponentially in ``re``) and whose replacements cannot outgrow it.
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from functools import lru_cache
+
+from service.sandbox import check_size, regex
 
 from .arguments import list_of, number, string
 from .registry import FeelError, builtin
@@ -16,29 +19,29 @@ _MAX_PATTERN = 1000
 
 
 @lru_cache(maxsize=512)
-def xpath_regex(pattern: str, flags: str = "") -> re.Pattern:
+def xpath_regex(pattern: str, flags: str = ""):
     """Compile an XPath 2.0 regular expression with its flag letters."""
     if len(pattern) > _MAX_PATTERN:
         raise FeelError("regular expression too long")
     options = 0
     for flag in flags:
         if flag == "s":
-            options |= re.DOTALL
+            options |= regex.DOTALL
         elif flag == "m":
-            options |= re.MULTILINE
+            options |= regex.MULTILINE
         elif flag == "i":
-            options |= re.IGNORECASE
+            options |= regex.IGNORECASE
         elif flag == "x":
             pattern = _strip_whitespace(pattern)
         elif flag == "q":
-            pattern = re.escape(pattern)
+            pattern = regex.escape(pattern)
         else:
             raise FeelError(f"unknown regular expression flag {flag!r}")
     if "q" not in flags:
         pattern = _translate(pattern, "s" in flags)
     try:
-        return re.compile(pattern, options)
-    except re.error as exc:
+        return regex.compile(pattern, options)
+    except regex.PatternError as exc:
         raise FeelError(f"bad regular expression: {exc}") from exc
 
 
@@ -139,7 +142,7 @@ def _replacement(text: str):
         parts.append(ch)
         i += 1
 
-    def expand(match: re.Match) -> str:
+    def expand(match) -> str:
         out = []
         for part in parts:
             if isinstance(part, int):
@@ -198,12 +201,12 @@ def substring_after(text, match):
 
 @builtin("replace", "input, pattern, replacement, flags?")
 def replace(text, pattern, replacement, flags=None):
-    regex = xpath_regex(string(pattern, "pattern"), "" if flags is None else string(flags))
-    if regex.match(""):
+    compiled = xpath_regex(string(pattern, "pattern"), "" if flags is None else string(flags))
+    if regex.match(compiled, ""):
         raise FeelError("pattern matches the empty string")
     expand = _replacement(string(replacement, "replacement")) if (
         flags is None or "q" not in flags) else (lambda m, r=replacement: r)
-    return regex.sub(expand, string(text, "input"))
+    return regex.sub(compiled, expand, string(text, "input"))
 
 
 @builtin("contains", "string, match")
@@ -223,16 +226,16 @@ def ends_with(text, match):
 
 @builtin("matches", "input, pattern, flags?")
 def matches(text, pattern, flags=None):
-    regex = xpath_regex(string(pattern, "pattern"), "" if flags is None else string(flags))
-    return regex.search(string(text, "input")) is not None
+    compiled = xpath_regex(string(pattern, "pattern"), "" if flags is None else string(flags))
+    return regex.search(compiled, string(text, "input")) is not None
 
 
 @builtin("split", "string, delimiter")
 def split(text, delimiter):
-    regex = xpath_regex(string(delimiter, "delimiter"))
-    if regex.match(""):
+    compiled = xpath_regex(string(delimiter, "delimiter"))
+    if regex.match(compiled, ""):
         raise FeelError("delimiter matches the empty string")
-    return regex.split(string(text, "string"))
+    return regex.split(compiled, string(text, "string"))
 
 
 @builtin("string join", "list, delimiter?")
@@ -242,5 +245,7 @@ def string_join(values, delimiter=None):
         delimiter = string(delimiter, "delimiter")
     if any(v is not None and not isinstance(v, str) for v in values):
         raise FeelError("string join needs a list of strings")
-    return (delimiter or "").join(v for v in values if v is not None)
+    parts = [v for v in values if v is not None]
+    check_size(sum(map(len, parts)) + len(delimiter or "") * max(0, len(parts) - 1), "string")
+    return (delimiter or "").join(parts)
 
