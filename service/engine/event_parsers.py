@@ -48,11 +48,6 @@ __all__ = ["BoundaryEventParser", "CatchEventParser", "EndEventParser", "Receive
 _C = "{" + CAMUNDA_NS + "}"
 
 
-def _looks_like_python(text: str) -> bool:
-    # SpiffWorkflow's convention: a quoted string or an expression (``"PT1H"``, ``timedelta(...)``).
-    return text[:1] in ("'", '"') or "(" in text
-
-
 def link_name(node) -> str | None:
     """The link name of an event with a ``linkEventDefinition`` (None for other events)."""
     found = node.xpath("./bpmn:linkEventDefinition", namespaces=NSMAP)
@@ -82,15 +77,25 @@ class _Events(SpiffEventDefinitionParser):
                     self.raise_validation_exception("a timer needs a value")
                 if is_expression(text):
                     check_expression(text, self.node, self.filename, "timer expression")
-                elif not _looks_like_python(text):
-                    try:
-                        check_literal(xpath.rsplit(":", 1)[1], text)
-                    except (ValueError, TypeError, OverflowError) as exc:
-                        self.raise_validation_exception(
-                            f"timer {text!r} is not an ISO 8601 date, duration or repeating "
-                            f"interval (cron expressions are not supported): {exc}")
+                else:
+                    self._check_timer_text(xpath.rsplit(":", 1)[1], text)
                 return cls(name, text, description=self.get_event_description(event))
         self.raise_validation_exception("a timer needs a timeDate, timeDuration or timeCycle")
+
+    def _check_timer_text(self, kind: str, text: str) -> None:
+        """An ISO 8601 literal, or (SpiffWorkflow's convention) a Python expression such as a
+        variable name or ``"PT1H"``; anything else (a cron expression) is refused now."""
+        try:
+            check_literal(kind, text)
+            return
+        except (ValueError, TypeError, OverflowError) as exc:
+            problem = exc
+        try:
+            check_expression(text, self.node, self.filename, "timer expression")
+        except ValidationException:
+            self.raise_validation_exception(
+                f"timer {text!r} is neither an ISO 8601 date, duration or repeating interval "
+                f"nor an expression (cron expressions are not supported): {problem}")
 
     def parse_conditional_event(self, event):
         condition = first(event.xpath("./bpmn:condition", namespaces=NSMAP))

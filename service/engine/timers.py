@@ -44,6 +44,25 @@ def _resolve(my_task: Any, text: str) -> Any:
     return my_task.workflow.script_engine.evaluate(my_task, stripped)
 
 
+def _read(my_task: Any, text: str, read: Any) -> Any:
+    """``read(value)`` of the timer's value; a value that is not a date, duration or interval
+    fails naming the timer's element (it comes from data, so it is an incident, not a crash)."""
+    value = _resolve(my_task, text)
+    try:
+        return read(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise TimerValueError(my_task, f"timer {text!r} gave {value!r}, which is not an ISO 8601 "
+                                       f"date, duration or repeating interval: {exc}") from exc
+
+
+class TimerValueError(ValueError):
+    """A timer expression gave a value that is no time; ``task`` is the timer's task."""
+
+    def __init__(self, task: Any, message: str):
+        super().__init__(message)
+        self.task = task
+
+
 def _now(my_task: Any) -> datetime:
     return my_task.workflow.script_engine.now()
 
@@ -87,7 +106,7 @@ class ClockTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task):
         event_value = my_task.internal_data.get("event_value")
         if event_value is None:
-            event_value = parse_when(_resolve(my_task, self.expression)).isoformat()
+            event_value = _read(my_task, self.expression, parse_when).isoformat()
             my_task.internal_data["event_value"] = event_value
         if parse_when(event_value) <= _now(my_task):
             my_task.internal_data["event_fired"] = True
@@ -101,8 +120,7 @@ class ClockDuration(DurationTimerEventDefinition):
         event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:
-            value = _resolve(my_task, self.expression)
-            event_value = (now + to_duration(value, now)).isoformat()
+            event_value = (now + _read(my_task, self.expression, lambda v: to_duration(v, now))).isoformat()
             my_task.internal_data["event_value"] = event_value
         if parse_when(event_value) <= now:
             my_task.internal_data["event_fired"] = True
@@ -120,7 +138,7 @@ class ClockCycle(CycleTimerEventDefinition):
         event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:
-            cycles, start, duration = self._parse_cycle(_resolve(my_task, self.expression), now)
+            cycles, start, duration = _read(my_task, self.expression, lambda v: self._parse_cycle(v, now))
             event_value = {"cycles": cycles, "next": start.isoformat(),
                            "duration": duration.total_seconds()}
 

@@ -17,7 +17,7 @@ EVENT_KINDS = frozenset({
     "decision_evaluated", "connector_called", "message_waiting", "message_received",
     "process_completed", "process_cancelled", "error", "task_cancelled", "message_sent",
     "external_task_created", "external_task_completed", "bpmn_error_thrown",
-    "compensation_started",
+    "compensation_started", "signal_waiting", "condition_waiting",
 })
 
 
