@@ -180,7 +180,11 @@ class Instance:
                 if isinstance(t.task_spec, HumanTask)]
 
     def next_due_at(self) -> datetime | None:
-        """Return when the earliest pending timer falls due, or ``None``."""
+        """Return when the earliest pending timer falls due, or ``None``.
+
+        After ``fire_due_timers(now)`` this is later than ``now`` (or None): the worker selects
+        instances by ``next_due_at <= now`` and would otherwise pick this one again at once.
+        """
         if self._status != "waiting":
             return None
         dues = [timer_due(t) for t in self._waiting() if self._has_timer(t)]
