@@ -23,6 +23,11 @@ class Config:
     worker_interval: float = 0.2
     deploy_on_start: bool = True
     testing: bool = False
+    # The audit key is kept out of the database (service/audit/keys.py): in production put it
+    # on another volume or inject it; the embedded default creates it on first start.
+    audit_key_file: str = str(ROOT / "data" / "audit.key")
+    audit_checkpoint_file: str = str(ROOT / "data" / "audit-checkpoints.jsonl")
+    audit_checkpoint_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -44,6 +49,10 @@ class Config:
             kwargs["max_request_bytes"] = int(env["OMNIFLOW_MAX_REQUEST_BYTES"])
         if env.get("OMNIFLOW_SCRIPT_CPU_SECONDS"):
             kwargs["script_cpu_seconds"] = float(env["OMNIFLOW_SCRIPT_CPU_SECONDS"])
+        if env.get("OMNIFLOW_AUDIT_KEY_FILE"):
+            kwargs["audit_key_file"] = env["OMNIFLOW_AUDIT_KEY_FILE"]
+        if env.get("OMNIFLOW_AUDIT_CHECKPOINTS"):
+            kwargs["audit_checkpoint_file"] = env["OMNIFLOW_AUDIT_CHECKPOINTS"]
         if env.get("OMNIFLOW_MODELS_DIR"):
             kwargs["models_dir"] = env["OMNIFLOW_MODELS_DIR"]
         if env.get("OMNIFLOW_WORKER") is not None and env.get("OMNIFLOW_WORKER") != "":

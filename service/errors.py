@@ -19,7 +19,8 @@ edge. Engines raise these without knowing about HTTP; the status is just data.
     │   ├── IdempotencyMismatch (422 idempotency-mismatch)
     │   └── FeatureInvalid (422 feature-invalid)         a scoring feature missing or out of range
     ├── EngineFailure (500 engine-failure)               a process could not be run (becomes an incident)
-    └── SchemaOutdated (503 schema-outdated)             the database needs 'server.py migrate'
+    ├── SchemaOutdated (503 schema-outdated)             the database needs 'server.py migrate'
+    └── AuditUnavailable (503 audit-unavailable)         the audit chain cannot be extended safely
 
 Foreign errors (SpiffWorkflow, FEEL, peewee, durable-rules, XGBoost) are translated once, at the
 adapter that calls them, with ``raise ... from exc``.
@@ -111,3 +112,7 @@ class EngineFailure(OmniflowError):
 
 class SchemaOutdated(OmniflowError):
     status, type, title = 503, "schema-outdated", "The database schema is not up to date"
+
+
+class AuditUnavailable(OmniflowError):
+    status, type, title = 503, "audit-unavailable", "The audit trail cannot be written"

@@ -19,12 +19,13 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable
 
 from .config import Config
-from .usecases import due_timers, incidents, outbox, signals, system
+from .usecases import audit_trail, due_timers, incidents, outbox, signals, system
 from .usecases.outbox import DEFAULT_BACKOFF, DEFAULT_LEASE, Backoff
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Worker:
         self.backoff = backoff
         self.lease = lease
         self._stop = threading.Event()
+        self._checkpointed_at = float("-inf")
 
     # -- one pass ------------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class Worker:
         retried = self._retries(now)
         delivered, failed = self._outbox(now)
         signals = self._signals(now)
+        self._checkpoint()
         return Tally(timers=len(fired), retries=retried, delivered=delivered,
                      delivery_failures=failed, signals=signals)
 
@@ -111,6 +114,17 @@ class Worker:
         except Exception:  # noqa: BLE001 - the consumer logs its own; keep timers running
             log.exception("signals consumer failed")
             return 0
+
+    def _checkpoint(self) -> None:
+        """Sign the audit head now and then (a file outside the database, see service/audit)."""
+        moment = time.monotonic()
+        if moment - self._checkpointed_at < self.config.audit_checkpoint_seconds:
+            return
+        self._checkpointed_at = moment
+        try:
+            audit_trail.write_checkpoint(self.config)
+        except Exception:  # noqa: BLE001 - a full disk must not stop timers and deliveries
+            log.exception("writing an audit checkpoint failed")
 
     # -- the loop ------------------------------------------------------------------------
 

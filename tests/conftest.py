@@ -24,7 +24,8 @@ def _backend_url(tmp_path) -> str:
 @pytest.fixture
 def config(tmp_path) -> Config:
     return Config(database_url=_backend_url(tmp_path), run_worker=False, deploy_on_start=False,
-                  testing=True,
+                  testing=True, audit_key_file=str(tmp_path / "audit.key"),
+                  audit_checkpoint_file=str(tmp_path / "audit-checkpoints.jsonl"),
                   content_dirs=(str(ROOT / "bpmn"), str(ROOT / "dmn"), str(ROOT / "rules")),
                   models_dir=str(ROOT / "scoring" / "models"))
 
@@ -33,7 +34,10 @@ def _truncate_all():
     tables = [t for t in store.ALL_TABLES if store.database.table_exists(t._meta.table_name)]
     if store.is_postgres():
         names = ", ".join(f'"{t._meta.table_name}"' for t in tables)
+        # The audit table refuses TRUNCATE (migration 4); a test database is reset anyway.
+        store.database.execute_sql('ALTER TABLE audit_event DISABLE TRIGGER USER')
         store.database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        store.database.execute_sql('ALTER TABLE audit_event ENABLE TRIGGER USER')
     from service.store.migrations import _initial
     _initial(store.database)
     from service.store.migrations import MIGRATIONS

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ..usecases import audit_trail
 from .auth import current
+from .context import config
 from .limits import MAX_ID
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
@@ -27,7 +28,20 @@ def listing(args):
     return audit_trail.listing(current(), **args)
 
 
+class VerifyQuery(Schema):
+    incremental = fields.Boolean(load_default=False, metadata={
+        "description": "Verify only the rows after the last valid signed checkpoint"})
+
+
 @blp.route("/verify", methods=["GET"])
-def verify():
-    """Walk the whole chain; report the first bad sequence number."""
-    return audit_trail.verify(current())
+@blp.arguments(VerifyQuery, location="query")
+def verify(args):
+    """Walk the chain (links, hashes, every row's MAC) and the signed checkpoints; report the
+    first bad sequence number and why."""
+    return audit_trail.verify(current(), config=config(), incremental=args["incremental"])
+
+
+@blp.route("/checkpoints", methods=["GET"])
+def checkpoints():
+    """The signed checkpoints and the public key an auditor verifies them with."""
+    return audit_trail.signed_checkpoints(current(), config=config())

@@ -14,6 +14,7 @@ from ever reaching the views, which would otherwise answer 500.
 """
 from __future__ import annotations
 
+import io
 import json
 
 from flask import Flask, request
@@ -21,12 +22,57 @@ from flask import Flask, request
 from ..errors import BadRequest, NotFound
 
 MAX_DEPTH = 64
+DRAIN_FACTOR = 4         # of the body limit: how much of an oversized body is read and dropped
 MAX_ID = 2**63 - 1       # BIGINT / SQLite INTEGER
 
 
 def init_app(app: Flask) -> None:
     # Registered after authentication's hook, so a caller without a token still gets 401 first.
     app.before_request(check_request)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+
+
+class ChunkedBodyLimit:
+    """WSGI middleware: a body sent without a Content-Length (chunked) is read here, up to the
+    limit, and refused with 413 beyond it.
+
+    Werkzeug applies ``MAX_CONTENT_LENGTH`` to such a body by *stopping* at the limit: the
+    view then saw the first 8 MiB of a larger body as if it were all of it (a truncated batch
+    was stored). Reading it once here and handing on a body of known length keeps one rule for
+    every request: over the limit is a 413, never a shorter request.
+    """
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            stream, parts, size = environ["wsgi.input"], [], 0
+            while size <= self.limit:
+                part = stream.read(min(1 << 16, self.limit + 1 - size))
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
+            if size > self.limit:
+                # Read (and drop) a bounded rest so that a client still sending can read the
+                # answer; a body longer than that gets the answer and a closed connection.
+                rest = DRAIN_FACTOR * self.limit
+                while rest > 0 and (part := stream.read(min(1 << 16, rest))):
+                    rest -= len(part)
+                body = json.dumps({"type": "/problems/payload-too-large",
+                                   "title": "Payload too large", "status": 413,
+                                   "detail": f"the body is over the {self.limit}-byte limit",
+                                   "field": "body", "limit": self.limit}).encode()
+                start_response("413 Payload Too Large",
+                               [("Content-Type", "application/problem+json"),
+                                ("Content-Length", str(len(body))), ("Connection", "close")])
+                return [body]
+            data = b"".join(parts)
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
+        return self.app(environ, start_response)
 
 
 def check_request() -> None:
@@ -49,12 +95,19 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a number (at most about 1.8e308)")
+    return value
+
+
 def check_json(raw: bytes) -> None:
     """Raise ``BadRequest`` unless ``raw`` is JSON the service can store and hash."""
     if not raw.strip():
         return
     try:
-        document = json.loads(raw, parse_constant=_no_constants)
+        document = json.loads(raw, parse_constant=_no_constants, parse_float=_finite)
     except RecursionError as exc:
         raise BadRequest(f"the JSON body is nested more than {MAX_DEPTH} levels deep",
                          field="body") from exc

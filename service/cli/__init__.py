@@ -9,9 +9,9 @@ import logging
 
 import click
 
-from . import content, models, serve, users, worker
+from . import audit, content, models, serve, users, worker
 
-COMMAND_MODULES = [serve, content, users, models, worker]
+COMMAND_MODULES = [serve, content, users, models, worker, audit]
 
 
 class OmniflowCLI(click.Group):

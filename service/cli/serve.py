@@ -10,9 +10,12 @@ one more child process, so a new user needs no second command; on PostgreSQL run
 """
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import click
 from gunicorn.app.base import BaseApplication
@@ -20,6 +23,53 @@ from gunicorn.app.base import BaseApplication
 from ..app import create_app
 from ..config import ROOT, Config
 from ..usecases import accounts, deployments, system
+
+log = logging.getLogger(__name__)
+
+
+class Supervised:
+    """A child process kept running: restarted when it dies, with a growing pause when it keeps
+    dying at once, every exit logged.
+
+    Without it a worker that crashed (out of memory, a native library fault, ``kill -9``)
+    silently took timers, retries, outbox deliveries and detection with it while the HTTP side
+    kept answering. The watch runs in a daemon thread of the gunicorn master, which owns the
+    child; gunicorn's forked HTTP processes do not inherit the thread.
+    """
+
+    MAX_PAUSE = 30.0
+
+    def __init__(self, command: list[str]):
+        self.command = command
+        self._stopping = threading.Event()
+        self.restarts = 0
+        self.process = subprocess.Popen(command)
+        threading.Thread(target=self._watch, name="omniflow-worker-supervisor",
+                         daemon=True).start()
+
+    def _watch(self) -> None:
+        pause = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            log.error("background worker exited (code %s); restarting it", code)
+            # A child that lived a while is restarted at once; one that dies at start waits
+            # longer each time, so a broken setup does not spin.
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, self.MAX_PAUSE)
+            if self._stopping.wait(pause):
+                return
+            self.restarts += 1
+            self.process = subprocess.Popen(self.command)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def _http_server(config, host: str, port: int, workers: int, threads: int):
@@ -30,7 +80,8 @@ def _http_server(config, host: str, port: int, workers: int, threads: int):
             # sync workers take one request at a time and close the connection after it, so
             # the kernel spreads requests over the processes; gthread workers keep a client's
             # keep-alive connection, and a few busy clients can pin one process.
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("worker_class", "service.cli.http_workers.ProblemThreadWorker"
+                         if threads > 1 else "service.cli.http_workers.ProblemSyncWorker")
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
@@ -78,7 +129,7 @@ def serve(host, port, workers, threads, demo):
     if config.run_worker and config.is_sqlite:
         # `server.py worker` as a child process: it starts clean (no copy of this process's
         # connection), and the HTTP processes gunicorn forks inherit nothing to clean up.
-        background = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "worker"])
+        background = Supervised([sys.executable, str(ROOT / "server.py"), "worker"])
     # SQLite has one writer: past one process per core they mostly wait for each other.
     per_cpu = 1 if config.is_sqlite else 2
     workers = workers or min(8, per_cpu * (os.cpu_count() or 1))
@@ -91,8 +142,7 @@ def serve(host, port, workers, threads, demo):
         # gunicorn's forked HTTP processes unwind through here too; only the master owns the
         # background worker.
         if background is not None and os.getpid() == master:
-            background.terminate()
-            background.wait(10)
+            background.stop()
 
 
 COMMANDS = [serve]

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from .decision_table import RuleRef
 from .document import DEFAULT_MAX_BYTES, DMN_NAMESPACES
-from .errors import DecisionNotFound, DmnError
+from .documents import parse_documents
+from .errors import DecisionNotFound, DmnError, NameNotProvided
 from .model import DecisionInfo, DecisionModel
 from .result import DecisionResult
 
@@ -31,5 +32,7 @@ __all__ = [
     "DecisionNotFound",
     "DecisionResult",
     "DmnError",
+    "NameNotProvided",
     "RuleRef",
+    "parse_documents",
 ]

@@ -18,8 +18,8 @@ from service.sandbox import current, tick
 from .decision_table import DecisionTable
 from .document import child, children, describe, local, text_of
 from .errors import DmnError
-from .feel import (FeelFunction, FeelSyntaxError, NameIndex, Scope, compile_expression,
-                   compile_unary_tests, name_index)
+from .feel import (FeelFunction, FeelSyntaxError, ItemScope, NameIndex, Scope,
+                   compile_expression, compile_unary_tests, name_index)
 from .item_definition import DmnType, TypeRegistry
 
 EXPRESSION_ELEMENTS = frozenset({
@@ -85,10 +85,7 @@ class Compiler:
             return _CONST_NULL
         kind = local(el)
         where = f"{kind} {el.get('id')}" if el.get("id") else kind
-        if kind == "literalExpression":
-            lang = el.get("expressionLanguage")
-            if lang and "FEEL" not in lang.upper():
-                return _Unsupported(f"expression language {lang}")
+        if kind == "literalExpression":  # text_of refuses another expression language
             return self.expression(text_of(el), el, where)
         if kind == "decisionTable":
             return DecisionTable.compile(el, self, name)
@@ -125,6 +122,10 @@ class Compiler:
             return _Iteration(kind, var, source, body, reads_partial)
         raise DmnError(f"unsupported expression <{kind}>", element_id=describe(el),
                        line=el.sourceline)
+
+    def _owner_id(self, el: etree._Element) -> str:
+        owner = self.owner
+        return (owner.get("id") or owner.get("name")) if owner is not None else describe(el)
 
     @staticmethod
     def _part(el: etree._Element, name: str) -> etree._Element:
@@ -166,10 +167,11 @@ class Compiler:
         params = [(p.get("name"), self.types.resolve(p.get("typeRef")))
                   for p in children(el, "formalParameter")]
         body_el = self.find(el)
-        if kind != "FEEL":
-            body = _Unsupported(f"function kind {kind}")
-        else:
-            body = self.boxed(body_el, name)
+        if kind != "FEEL":  # Java and PMML functions would run code outside FEEL
+            raise DmnError(f"function definition of kind {kind} is not supported, only FEEL",
+                           element_id=describe(el) if el.get("id") else self._owner_id(el),
+                           line=el.sourceline)
+        body = self.boxed(body_el, name)
         result_type = self.types.resolve(body_el.get("typeRef") if body_el is not None else None)
         return FunctionDefinition(params, body, result_type, name)
 
@@ -190,15 +192,6 @@ class Broken:
 
     def evaluate(self, scope) -> Any:
         scope.warn(f"not evaluated, the model is invalid here: {self.error}")
-        return None
-
-
-class _Unsupported:
-    def __init__(self, what: str):
-        self.what = what
-
-    def evaluate(self, scope) -> Any:
-        scope.warn(f"{self.what} is not supported; null used")
         return None
 
 
@@ -293,7 +286,7 @@ class _Iteration:
                 budget.tick()
                 frame = dict(item) if isinstance(item, dict) else {}
                 frame["item"] = item
-                keep = self.body.evaluate(scope.child(frame))
+                keep = self.body.evaluate(ItemScope(frame, scope))
                 if keep is True:
                     out.append(item)
                 elif keep is not False and keep is not None:

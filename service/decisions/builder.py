@@ -11,6 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from .boxed import Broken, Compiler, DmnFunction, FunctionDefinition
+from .decision_table import DecisionTable
 from .document import child, children, describe, href_id, local
 from .drg import Element, Key, ServiceFunction, put
 from .errors import DmnError
@@ -22,18 +23,36 @@ DRG_KINDS = {"inputData": "input", "decision": "decision", "businessKnowledgeMod
 
 
 class Definitions:
-    """One ``<definitions>`` document: its namespace, imports and type registry."""
+    """One ``<definitions>`` document: its namespace, imports and type registry.
+
+    Only DMN models can be imported (``importType`` a DMN namespace, or none given): an XML
+    Schema or PMML import is refused here, naming the import, as nothing could evaluate it.
+    """
 
     def __init__(self, root: etree._Element):
         self.root = root
         self.namespace = root.get("namespace") or root.get("id") or ""
         self.name = root.get("name") or self.namespace
         self.imports: dict[str, str] = {}  # namespace -> import name (prefix)
+        self.import_elements: dict[str, etree._Element] = {}
         for imp in children(root, "import"):
+            kind = imp.get("importType") or ""
+            if kind and "DMN" not in kind.upper():
+                raise DmnError(f"import {imp.get('name') or imp.get('namespace')!r} has "
+                               f"importType {kind!r}; only DMN models can be imported",
+                               element_id=describe(imp), line=imp.sourceline)
             if imp.get("namespace"):
                 self.imports[imp.get("namespace")] = imp.get("name") or ""
+                self.import_elements[imp.get("namespace")] = imp
         self.types = TypeRegistry()
         self.compiler: Compiler | None = None  # set by the builder
+
+    def missing_import(self, namespace: str) -> DmnError:
+        """Return the error for an import of ``namespace`` that no given document defines."""
+        imp = self.import_elements[namespace]
+        return DmnError(f"model {self.name!r} imports {imp.get('name') or '(unnamed)'!r} from "
+                        f"namespace {namespace!r}, which none of the DMN documents given "
+                        "defines", element_id=describe(imp), line=imp.sourceline)
 
 
 class Builder:
@@ -115,6 +134,9 @@ class Builder:
                 if kind in DRG_KINDS or kind in ("itemDefinition", "itemComponent"):
                     if el.get("name"):
                         names.add(el.get("name"))
+                elif kind in ("variable", "output") and el.get("name") and \
+                        local(el.getparent()) in ("decision", "decisionTable"):
+                    names.add(el.get("name"))  # Camunda's names for a required decision
         return frozenset(names)
 
     @staticmethod
@@ -185,6 +207,7 @@ class Builder:
             element.expr = d.compiler.boxed(expr_el, element.name)
             if element.type.is_any and expr_el is not None and expr_el.get("typeRef"):
                 element.type = d.types.resolve(expr_el.get("typeRef"))
+            element.result_names, element.output_names = _camunda_names(el, element.expr)
         elif element.kind == "bkm":
             logic = child(el, "encapsulatedLogic")
             if logic is None:
@@ -224,3 +247,15 @@ class Builder:
 
 def _broken_definition(element: Element, error: DmnError) -> FunctionDefinition:
     return FunctionDefinition([], Broken(error), element.type, element.name)
+
+
+def _camunda_names(el: etree._Element, expr) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the names Camunda gives a decision's value besides its DMN name (see ``drg``).
+
+    Camunda 8 names the value by the decision's ``<variable>``, else its id; Camunda 7 by the
+    variable (literal expressions) and by a decision table's output columns.
+    """
+    var = child(el, "variable")
+    whole = (var.get("name"),) if var is not None and var.get("name") else (el.get("id"),)
+    outputs = tuple(o.name for o in expr.outputs) if isinstance(expr, DecisionTable) else ()
+    return tuple(n for n in whole if n), outputs

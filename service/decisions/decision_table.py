@@ -122,7 +122,9 @@ class DecisionTable:
             raise DmnError("decision table has no output column", element_id=table_id,
                            line=el.sourceline)
         for n, out in enumerate(out_elements, 1):
-            name = out.get("name") or (output_name if len(out_elements) == 1 else None)
+            # a single output's value is the table's value: its name is only a label
+            name = out.get("name") or (output_name or table_id if len(out_elements) == 1
+                                        else None)
             if name is None:
                 raise DmnError(f"output column {n} of a multi-output table needs a name",
                                element_id=out.get("id") or table_id, line=out.sourceline)

@@ -15,13 +15,19 @@ from .errors import DmnError
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
-#: The model namespaces of DMN 1.1 .. 1.5 (TCK files mix several of them).
+#: The model namespaces of DMN 1.1 .. 1.5 (TCK files mix several of them), with the variants
+#: modelers write: DMN 1.1 without ``/dmn.xsd`` or without ``/spec``, ``http`` for ``https``.
 DMN_NAMESPACES = frozenset({
-    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
-    "http://www.omg.org/spec/DMN/20180521/MODEL/",
-    "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "https://www.omg.org/spec/DMN/20211108/MODEL/",
-    "https://www.omg.org/spec/DMN/20230324/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",         # 1.1
+    "http://www.omg.org/spec/DMN/20151101",
+    "http://www.omg.org/DMN/20151101/dmn.xsd",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",           # 1.2
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",          # 1.3
+    "http://www.omg.org/spec/DMN/20191111/MODEL/",
+    "https://www.omg.org/spec/DMN/20211108/MODEL/",          # 1.4
+    "http://www.omg.org/spec/DMN/20211108/MODEL/",
+    "https://www.omg.org/spec/DMN/20230324/MODEL/",          # 1.5
+    "http://www.omg.org/spec/DMN/20230324/MODEL/",
 })
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -92,13 +98,20 @@ def text_of(el: etree._Element | None, name: str = "text", *, where: str | None 
 
     Markup inside it (``<text><text>x</text></text>``) is refused with a ``DmnError`` naming
     ``where`` (else the element) and ``element_id`` (else the element's id): read as its text
-    alone it would be empty, and an empty input entry matches everything.
+    alone it would be empty, and an empty input entry matches everything. So is text in another
+    expression language than FEEL (Camunda 7's ``juel``, Groovy, JavaScript...), given on the
+    element or as the model's default: we would evaluate it as FEEL or as null.
     """
     if el is None:
         return None
     t = child(el, name)
     if t is None:
         return None
+    language = expression_language(el)
+    if language is not None and "FEEL" not in language.upper():
+        raise DmnError(f"{where or '<' + local(el) + '>'}: expression language {language!r} is "
+                       f"not supported, only FEEL", element_id=el.get("id") or element_id
+                       or describe(el), line=el.sourceline)
     for sub in t:
         if isinstance(sub.tag, str):
             raise DmnError(f"{where or '<' + local(el) + '>'}: its <{name}> holds an element "
@@ -106,6 +119,11 @@ def text_of(el: etree._Element | None, name: str = "text", *, where: str | None 
                            element_id=el.get("id") or element_id or describe(el),
                            line=sub.sourceline)
     return t.text or ""
+
+
+def expression_language(el: etree._Element) -> str | None:
+    """Return the element's ``expressionLanguage``, else the model's default, else None."""
+    return el.get("expressionLanguage") or el.getroottree().getroot().get("expressionLanguage")
 
 
 def describe(el: etree._Element) -> str:

@@ -5,6 +5,13 @@ by ``(namespace, id)`` so that imported models live in the same graph. An elemen
 what it requires: its information requirements (values) and knowledge requirements (functions),
 under their own names, or under ``import name.element name`` for imported ones. ``Run`` evaluates
 decisions on demand in dependency order and memoises each value for the rest of the run.
+
+A required decision of the same model is also visible the way Camunda binds it, so that models
+drawn for Camunda 7 and 8 run unchanged (``Element.aliases``): under its ``<variable>`` name,
+or its id when it has none (Camunda 8: the decision's result name); and, for a decision table,
+under each output column's name (Camunda 7: a single output binds its value, a list for the
+multiple-hit policies; several outputs bind each column's value, or list of values). The DMN
+names always win over these aliases, and an earlier requirement's alias over a later one's.
 """
 from __future__ import annotations
 
@@ -14,7 +21,8 @@ from typing import Any
 
 from service.sandbox import BudgetExceeded
 
-from .feel import FeelFunction, Scope
+from .errors import NameNotProvided
+from .feel import FeelFunction, Scope, UnknownName
 from .item_definition import DmnType
 
 log = logging.getLogger(__name__)
@@ -51,11 +59,30 @@ class Element:
     encapsulated: list[Key] = field(default_factory=list)
     input_decisions: list[Key] = field(default_factory=list)
     input_data: list[Key] = field(default_factory=list)
+    result_names: tuple[str, ...] = ()   # decisions: other names of the whole value
+    output_names: tuple[str, ...] = ()   # decision tables: the output columns' names
 
     @property
     def id(self) -> str:
         """Return the element's id within its own model."""
         return self.key[1]
+
+    def aliases(self, value: Any) -> list[tuple[str, Any]]:
+        """Return the Camunda names a required decision's ``value`` is also visible under."""
+        found = [(name, value) for name in self.result_names]
+        outputs = self.output_names
+        if len(outputs) == 1:
+            found.append((outputs[0], value))
+        elif outputs:
+            for output in outputs:
+                if isinstance(value, dict):
+                    found.append((output, value.get(output)))
+                elif isinstance(value, list):
+                    found.append((output, [row.get(output) for row in value
+                                           if isinstance(row, dict)]))
+                else:
+                    found.append((output, None))
+        return [(name, v) for name, v in found if name != self.name]
 
 
 def put(frame: dict[str, Any], prefix: str | None, name: str, value: Any) -> None:
@@ -124,14 +151,23 @@ class Run:
         self._active.add(element.key)
         try:
             frame = dict(element.functions)
-            for key, prefix, name in element.requires:
-                put(frame, prefix, name, self.value(key))
+            values = [(key, prefix, name, self.value(key)) for key, prefix, name in
+                      element.requires]
+            for key, prefix, name, value in values:
+                required = self.elements[key]
+                if prefix is None and required.kind == "decision":
+                    for alias, aliased in required.aliases(value):
+                        frame.setdefault(alias, aliased)
+            for key, prefix, name, value in values:
+                put(frame, prefix, name, value)
             scope = Scope(frame, self.free, type_resolver=element.type_resolver,
                           warnings=self.trace)
             try:
                 value = element.expr.evaluate(scope)
-            except BudgetExceeded:
+            except (BudgetExceeded, NameNotProvided):
                 raise  # the whole evaluation fails: the caller reports it, never a null
+            except UnknownName as exc:
+                raise NameNotProvided(element.name, element.id, exc.name) from None
             except RecursionError:
                 self.warn(f"decision {element.name} recursed too deeply; null used")
                 return None

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from lxml import etree
+
 from service.sandbox import ensure
 
 from .builder import Builder, Definitions
@@ -39,6 +41,7 @@ class DecisionModel:
         self._main = main
         self._elements = elements
         self.errors: tuple[DmnError, ...] = ()  # lenient parsing only: what did not compile
+        self.strict_names = False  # evaluate()'s default, see there
         self.namespace = main.namespace
         self.name = main.name
         self._by_name: dict[str, Element] = {}
@@ -51,31 +54,50 @@ class DecisionModel:
     # -- parsing -----------------------------------------------------------------------------
     @classmethod
     def parse(cls, xml_text: str | bytes, *, imports: Iterable[str | bytes] = (),
-              max_bytes: int = DEFAULT_MAX_BYTES, strict: bool = True) -> DecisionModel:
+              max_bytes: int = DEFAULT_MAX_BYTES, strict: bool = True,
+              strict_names: bool = False) -> DecisionModel:
         """Parse and compile a DMN 1.1-1.5 document; raise ``DmnError`` naming the element.
 
         ``imports`` are the texts of other DMN documents this one imports (matched by their
-        ``namespace``); the TCK's level-3 import tests use them. With ``strict=False`` a
+        ``namespace``; an import none of them defines is a ``DmnError``); for the documents of
+        one deployment see :func:`service.decisions.parse_documents`. With ``strict=False`` a
         decision or BKM whose logic does not compile evaluates to null with a warning instead
-        (its errors are in ``model.errors``); deployment always parses strictly, the TCK
-        runner leniently, as other engines report such errors per decision.
+        (its errors are in ``model.errors``): a debugging aid, as other engines report such
+        errors per decision; deployments and the TCK runner parse strictly. ``strict_names``
+        is the default of :meth:`evaluate`'s option of that name.
         """
-        main = Definitions(load_xml(xml_text, max_bytes=max_bytes))
-        pool = {}
-        for text in imports:
-            d = Definitions(load_xml(text, max_bytes=max_bytes))
-            pool[d.namespace] = d
-        defs = {main.namespace: main}
-        todo = [main]
-        while todo:  # only the documents reachable through <import> take part
+        main = load_xml(xml_text, max_bytes=max_bytes)
+        pool = [load_xml(text, max_bytes=max_bytes) for text in imports]
+        return cls.from_roots(main, pool, strict=strict, strict_names=strict_names)
+
+    @classmethod
+    def from_roots(cls, main: etree._Element, pool: Iterable[etree._Element], *,
+                   strict: bool = True, strict_names: bool = False) -> DecisionModel:
+        """Build the model of one loaded document, its imports found in ``pool`` by namespace.
+
+        Only the documents reachable through ``<import>`` take part; an import that no document
+        of the pool defines raises ``DmnError`` naming the import and its namespace. Roots come
+        from :func:`load_xml` and are only read, so one pool serves many models.
+        """
+        main_defs = Definitions(main)
+        by_namespace = {}
+        for root in pool:
+            by_namespace.setdefault(root.get("namespace") or root.get("id") or "", root)
+        defs = {main_defs.namespace: main_defs}
+        todo = [main_defs]
+        while todo:
             d = todo.pop()
             for ns in d.imports:
-                if ns not in defs and ns in pool:
-                    defs[ns] = pool[ns]
-                    todo.append(pool[ns])
-        elements, errors = Builder(main, defs, strict).build()
-        model = cls(main, elements)
+                if ns in defs:
+                    continue
+                if ns not in by_namespace:
+                    raise d.missing_import(ns)
+                defs[ns] = Definitions(by_namespace[ns])
+                todo.append(defs[ns])
+        elements, errors = Builder(main_defs, defs, strict).build()
+        model = cls(main_defs, elements)
         model.errors = errors
+        model.strict_names = strict_names
         return model
 
     # -- queries -----------------------------------------------------------------------------
@@ -122,9 +144,15 @@ class DecisionModel:
         return sorted(found)
 
     # -- evaluation --------------------------------------------------------------------------
-    def evaluate(self, name_or_id: str, inputs: Mapping[str, Any] | None = None
-                 ) -> DecisionResult:
+    def evaluate(self, name_or_id: str, inputs: Mapping[str, Any] | None = None, *,
+                 strict_names: bool | None = None) -> DecisionResult:
         """Evaluate a decision with ``inputs`` keyed by input data (or decision) name.
+
+        With ``strict_names`` (default: the model's, set at parse) a name that no input,
+        required decision, BKM or built-in provides raises ``NameNotProvided`` naming the
+        decision and the name; without it the name is null with a warning, as FEEL has it.
+        Inside a filter over contexts a missing name stays null: it may be an entry that item
+        lacks. A declared input data that is not given is null either way.
 
         A value given for a decision overrides evaluating it. Imported elements are keyed by
         ``"import name.element name"`` or by ``"{namespace}name"``. Runtime faults of the
@@ -140,24 +168,24 @@ class DecisionModel:
         with ensure():
             values = {k: v if type(v) in _FEEL_SCALARS else to_feel(v)
                       for k, v in (inputs or {}).items()}
-            trace = Trace()
+            trace = Trace(self.strict_names if strict_names is None else strict_names)
             free = {k: v for k, v in values.items() if k not in self._drg_names}
             run = Run(self._elements, self._lookup(values), trace, free=free)
             value = run.value(target.key)
             return self._result(target, value, run, trace, free)
 
-    def decision_service(self, name_or_id: str, inputs: Mapping[str, Any] | None = None
-                         ) -> DecisionResult:
+    def decision_service(self, name_or_id: str, inputs: Mapping[str, Any] | None = None, *,
+                         strict_names: bool | None = None) -> DecisionResult:
         """Invoke a decision service with its parameters (input data and input decisions).
 
         ``result.value`` is the single output decision's value, or a dict of them by name
         when the service has several outputs; ``result.decisions`` has each output too.
-        Bounded like :meth:`evaluate`: ``BudgetExceeded`` propagates.
+        Bounded like :meth:`evaluate`: ``BudgetExceeded`` propagates; ``strict_names`` as there.
         """
         service = self._find(name_or_id, "service")
         with ensure():
             values = {k: to_feel(v) for k, v in (inputs or {}).items()}
-            trace = Trace()
+            trace = Trace(self.strict_names if strict_names is None else strict_names)
             given = {}
             for key in service.input_data + service.input_decisions:
                 element = self._elements[key]

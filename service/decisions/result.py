@@ -13,11 +13,13 @@ class Trace(list):
     without a second object being threaded through every call.
     """
 
-    __slots__ = ("matched",)
+    __slots__ = ("matched", "strict_names")
 
-    def __init__(self):
+    def __init__(self, strict_names: bool = False):
         super().__init__()
         self.matched: dict[str, list[dict]] = {}
+        # read by FEEL name lookups: an unknown name raises feel.UnknownName instead of null
+        self.strict_names = strict_names
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ never goes stale; a new deploy adds a new version rather than changing one.
 The newest version of every key is served from an in-process snapshot, so intake does not query
 the definition table several times per case. The snapshot is rebuilt when the deployment
 generation (the highest deployment id) changes; this process drops it at once when it deploys,
-and other processes notice within ``REFRESH_SECONDS``, so a case submitted to another process
-in the second after a deploy may still start on the previous version (it keeps that version).
+and other processes notice within ``REFRESH_SECONDS``. A lookup that misses (a case type or a
+decision deployed a moment ago by another process) checks the generation at once rather than
+answering "unknown"; a case submitted to another process in the second after a deploy of a new
+*version* may still start on the previous one (it keeps that version).
 """
 from __future__ import annotations
 
@@ -47,12 +49,20 @@ def _build(generation) -> _Snapshot:
     snap = _Snapshot(store.database.obj, generation, time.monotonic())
     for row in Definition.select().order_by(Definition.kind, Definition.key, Definition.version):
         snap.latest[(row.kind, row.key)] = row
+    # Ids first; a name is only a fallback reference, and only when exactly one definition
+    # has a decision of that name (deployments refuse a second owner of an id).
+    named: dict = {}
     for (kind, _), row in snap.latest.items():
-        if kind == "dmn":
-            for d in row.meta.get("decisions", []):
-                for ref in (d.get("id"), d.get("name")):
-                    if ref:
-                        snap.decisions.setdefault(ref, row)
+        if kind != "dmn":
+            continue
+        for d in row.meta.get("decisions", []):
+            if d.get("id"):
+                snap.decisions.setdefault(d["id"], row)
+            if d.get("name"):
+                named.setdefault(d["name"], {})[row.id] = row
+    for name, rows in named.items():
+        if name not in snap.decisions and len(rows) == 1:
+            snap.decisions[name] = next(iter(rows.values()))
     return snap
 
 
@@ -79,8 +89,17 @@ def invalidate() -> None:
         _snapshot = None
 
 
+def _fresh_on_miss(lookup):
+    """``lookup(snapshot)``, and once more on a fresh snapshot when it finds nothing."""
+    found = lookup(snapshot())
+    if found is None and _generation() != snapshot().generation:
+        invalidate()
+        found = lookup(snapshot())
+    return found
+
+
 def latest(kind: str, key: str) -> Definition | None:
-    return snapshot().latest.get((kind, key))
+    return _fresh_on_miss(lambda snap: snap.latest.get((kind, key)))
 
 
 def latest_stored(kind: str, key: str) -> Definition | None:
@@ -120,7 +139,7 @@ def _parsed_case_type(row_id: int, file: str, source: str) -> CaseType:
 
 def decision_definition(decision_ref: str) -> Definition:
     """The newest DMN definition that contains a decision with this id (or name)."""
-    row = snapshot().decisions.get(decision_ref)
+    row = _fresh_on_miss(lambda snap: snap.decisions.get(decision_ref))
     if row is None:
         raise NotFound(f"no deployed decision {decision_ref!r}", decision=decision_ref)
     return row

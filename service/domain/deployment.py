@@ -121,6 +121,7 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
         kind, key = sorted(dup)[0]
         raise DefinitionInvalid(f"{kind} {key!r} is defined twice in this deployment",
                                 element=key)
+    _check_decision_owners(parsed)
     _check_references(parsed)
     return parsed
 
@@ -161,6 +162,24 @@ def _check_scoring_model(name: str, ct) -> None:
     if ct.scoring["model"] not in SPECS:
         raise DefinitionInvalid(f"{name}: scoring model {ct.scoring['model']!r} is not one of "
                                 f"{', '.join(sorted(SPECS))}", file=name, element="scoring")
+
+
+def _check_decision_owners(parsed: list[Parsed]) -> None:
+    """A decision id belongs to one DMN definition: a second file defining it (a copy of a
+    table under another file name, say) would take over whatever calls it, silently."""
+    redeployed = {p.key for p in parsed if p.kind == "dmn"}
+    owners = {d["id"]: (row.key, row.file) for row in definitions.latest_all("dmn")
+              if row.key not in redeployed for d in row.meta.get("decisions", [])}
+    for p in parsed:
+        if p.kind != "dmn":
+            continue
+        for d in p.meta["decisions"]:
+            owner = owners.setdefault(d["id"], (p.key, p.file))
+            if owner[0] != p.key:
+                raise DefinitionInvalid(
+                    f"{p.file}: decision {d['id']!r} is already defined by {owner[1]} "
+                    f"(definition {owner[0]!r}); deploy a new version of that file, or give "
+                    "this decision another id", file=p.file, element=d["id"])
 
 
 def _check_references(parsed: list[Parsed]) -> None:

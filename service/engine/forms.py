@@ -5,7 +5,10 @@ Two sources, read at parse time:
 * Camunda's generated forms: ``camunda:formData/camunda:formField`` with ``id``, ``label``,
   ``type`` (string, long, boolean, date, enum with ``camunda:value`` options), ``defaultValue``
   and ``camunda:validation/camunda:constraint`` (``required``, ``min``, ``max``, ``minlength``,
-  ``maxlength``, ``readonly``);
+  ``maxlength``, ``readonly``). A ``min``/``max`` of a number field may be an expression
+  (``config="${value}"``: a refund no larger than the order): it is kept as
+  ``x-minimum-expression``/``x-maximum-expression`` and evaluated against the task's data when
+  the task is shown (:func:`bind`), so the stored form carries the concrete bound;
 * a JSON Schema written inline in a ``spiffworkflow:property`` or ``camunda:property`` named
   ``formJsonSchema`` (SpiffWorkflow's own editor keeps schemas in separate files, named by
   ``formJsonSchemaFilename``; that name is passed through in the task's properties).
@@ -26,12 +29,19 @@ The schema is what the inbox renders and what the API validates completed data a
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, Callable
 
-__all__ = ["FormError", "GENERIC", "camunda_form", "camunda_forms_schema", "generic_form",
+from .expressions import is_expression
+
+__all__ = ["FormError", "GENERIC", "bind", "camunda_form", "camunda_forms_schema", "generic_form",
            "inline_form", "is_generic", "suggest"]
 
 GENERIC = "generic"
+
+# No form accepts a whole number JSON cannot carry exactly (1e30 "is" an integer to JSON
+# Schema): an absurd amount is refused with a reason rather than stored rounded.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 _TYPES = {
     "string": {"type": "string"},
@@ -111,16 +121,52 @@ def camunda_form(task_node: Any, nsmap: dict) -> dict:
                 key = "minimum" if name == "min" else "maximum"
                 if prop["type"] == "string" and prop.get("format") != "date":
                     key = "minLength" if name == "min" else "maxLength"
-                prop[key] = _number(config or "", constraint)
+                if is_expression(config) and key in ("minimum", "maximum"):
+                    prop[f"x-{key}-expression"] = config.strip()
+                else:
+                    prop[key] = _number(config or "", constraint)
             elif name in ("minlength", "maxlength"):
                 prop["minLength" if name == "minlength" else "maxLength"] = int(_number(config or "", constraint))
             else:
                 raise FormError(f"form field {field_id!r} has unsupported constraint {name!r}", constraint)
+        if prop["type"] == "integer":
+            prop.setdefault("minimum", -MAX_SAFE_INTEGER)
+            prop.setdefault("maximum", MAX_SAFE_INTEGER)
         properties[field_id] = prop
     schema: dict = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
     return schema
+
+
+def bind(form: dict, evaluate: Callable[[str], Any]) -> dict:
+    """The form with its expression bounds evaluated (``evaluate(text)`` against the task's
+    data); ``form`` itself is not changed. A bound that cannot be computed refuses every value
+    of its field with a reason, rather than leaving the field unbounded."""
+    properties = form.get("properties") if isinstance(form, dict) else None
+    if not properties or not any(k.endswith("-expression") for p in properties.values()
+                                 for k in p):
+        return form
+    bound = dict(form, properties={})
+    for name, prop in properties.items():
+        prop = dict(prop)
+        for key in ("minimum", "maximum"):
+            text = prop.pop(f"x-{key}-expression", None)
+            if text is None:
+                continue
+            try:
+                value = evaluate(text)
+                value = float(value) if value is not None and not isinstance(value, bool) else None
+            except (TypeError, ValueError, ArithmeticError):
+                value = None
+            if value is None or not math.isfinite(value):
+                prop["not"] = {}
+                prop["description"] = (f"cannot be accepted now: its {key} ({text}) could not "
+                                       "be computed from the case")
+                continue
+            prop[key] = int(value) if value.is_integer() else value
+        bound["properties"][name] = prop
+    return bound
 
 
 def inline_form(text: str) -> dict:

@@ -32,7 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
 
-from . import assignment, conditions
+from . import assignment, conditions, forms
 from .catching import route_error
 from .conditions import live_data
 from .library import ProcessSpec
@@ -544,6 +544,14 @@ class Instance:
         except (ValueError, TypeError) as exc:
             raise task_failure(task, f"assignment failed: {exc}") from exc
 
+    def _bound(self, task, text: str):
+        """A form bound's value, or None when it cannot be computed (the form then refuses)."""
+        try:
+            return self.engine.evaluate(task, text)
+        except EngineFailure as exc:
+            log.warning("form bound failed", extra={"instance": self.id, "error": exc.detail})
+            return None
+
     def _view(self, task) -> UserTaskView:
         spec = task.task_spec
         properties = {}
@@ -562,6 +570,7 @@ class Instance:
             lane=spec.assignment.lane, candidate_groups=tuple(resolved["candidate_groups"]),
             candidate_users=tuple(resolved["candidate_users"]), assignee=resolved["assignee"],
             due_at=resolved["due_at"], follow_up_at=resolved["follow_up_at"],
-            form=spec.assignment.form, properties=properties,
+            form=forms.bind(spec.assignment.form, lambda text: self._bound(task, text)),
+            properties=properties,
             data=dict(task.data), process_key=self.spec.key,
         )

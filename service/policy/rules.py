@@ -27,12 +27,14 @@ def can_work_task(who: Identity, candidate_groups, candidate_users, assignee) ->
 
 
 def _amount(value) -> Decimal | None:
-    if value is None or value == "":
+    """The amount as a finite decimal, or None when there is none (or it is not a number)."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return amount if amount.is_finite() else None
 
 
 def check_completion(who: Identity, *, submitted_by: str, properties: dict,
@@ -57,7 +59,13 @@ def check_completion(who: Identity, *, submitted_by: str, properties: dict,
         raise PolicyViolation("four-eyes: a second approval must come from a different user",
                               rule="four-eyes")
     action, amount = properties.get("action"), _amount(properties.get("amount"))
-    if action and amount is not None:
+    if action and amount is None:
+        # Fail closed: an amount the process could not compute is not "no amount".
+        raise PolicyViolation(
+            f"authority: the amount of this {action} is unknown, so no authority limit can "
+            "cover it; the process must establish the amount before it asks for approval",
+            rule="authority", action=str(action), amount=None)
+    if action:
         limit = who.limit_for(str(action))
         if limit is None or limit < amount:
             raise PolicyViolation(

@@ -12,8 +12,8 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditHead, Incident, Instance, MessageSubscription, SchemaVersion,
-                     Signal)
+from .tables import (ALL_TABLES, AuditEvent, AuditHead, Incident, Instance, MessageSubscription,
+                     SchemaVersion, Signal)
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,55 @@ def _signal_partition_index(db):
     Signal.create_table(safe=True)        # creates the missing index only (IF NOT EXISTS)
 
 
+APPEND_ONLY_SQLITE = [
+    "CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+]
+APPEND_ONLY_POSTGRES = [
+    "CREATE OR REPLACE FUNCTION omniflow_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$",
+    "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION omniflow_append_only()",
+    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION omniflow_append_only()",
+    # The role that migrates is, in the embedded setup, the one the service runs as: it
+    # keeps INSERT and SELECT. (Run the service as a role that does not own the tables, and
+    # these privileges cannot be granted back by it either; see README, PostgreSQL.)
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM PUBLIC",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM CURRENT_USER",
+]
+
+
+def _audit_anchored(db):
+    """Version 4: the audit trail anchored outside the database and append-only inside it:
+    ``mac`` on ``audit_event`` and ``audit_head`` (HMAC with the audit key), ``mac_from`` on
+    the head; triggers refusing UPDATE and DELETE (and TRUNCATE on PostgreSQL) of
+    ``audit_event``, and on PostgreSQL those privileges revoked."""
+    have = {c.name for c in db.get_columns("audit_event")}
+    head = {c.name for c in db.get_columns("audit_head")}
+    migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+    steps = []
+    if "mac" not in have:
+        steps.append(migrator.add_column("audit_event", "mac", AuditEvent.mac))
+    if "mac" not in head:
+        steps.append(migrator.add_column("audit_head", "mac", AuditHead.mac))
+    if "mac_from" not in head:
+        steps.append(migrator.add_column("audit_head", "mac_from", AuditHead.mac_from))
+    if steps:
+        run(*steps)
+    for statement in APPEND_ONLY_POSTGRES if is_postgres() else APPEND_ONLY_SQLITE:
+        db.execute_sql(statement)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
     (3, "signal partition and arrival order index", _signal_partition_index),
+    (4, "audit trail anchored by the audit key, append-only in the database", _audit_anchored),
 ]
 
 

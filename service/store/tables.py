@@ -214,6 +214,8 @@ class AuditHead(BaseModel):
     id = pw.IntegerField(primary_key=True)
     seq = pw.BigIntegerField(default=0)
     hash = pw.CharField(max_length=64, default="0" * 64)
+    mac = pw.CharField(max_length=64, null=True)            # HMAC of (seq, hash), audit key
+    mac_from = pw.BigIntegerField(null=True)                # the first row with a MAC
 
 
 class AuditEvent(BaseModel):
@@ -226,6 +228,7 @@ class AuditEvent(BaseModel):
     detail = JSONField(default=dict)
     prev_hash = pw.CharField(max_length=64)
     hash = pw.CharField(max_length=64)
+    mac = pw.CharField(max_length=64, null=True)            # HMAC of hash, audit key
 
 
 class Signal(BaseModel):

@@ -7,17 +7,21 @@ starting at once would otherwise each try to alter the schema.
 """
 from __future__ import annotations
 
-from .. import store
+from .. import audit, store
 from ..config import Config
 from ..errors import SchemaOutdated
 from ..store import migrations, utcnow
 from .models import sync_shipped
 
 
-def open_store(config: Config, *, migrate: bool = True) -> Config:
-    """Bind the database of ``config``; migrate it (default) or check it is current."""
+def open_store(config: Config, *, migrate: bool = True, audit_key: bool = True) -> Config:
+    """Bind the database of ``config``; migrate it (default) or check it is current; load
+    (or, on first start, create) the audit key unless ``audit_key`` is False (an auditor's
+    independent verification needs only the public key)."""
     store.bind(config.database_url)
     store.database.connect(reuse_if_open=True)
+    if audit_key:
+        audit.use_key(audit.AuditKey.load_or_create(config.audit_key_file))
     if migrate:
         store.migrate()
     else:
@@ -50,8 +54,13 @@ def close() -> None:
     store.database.close()
 
 
+def audit_key():
+    """This process's audit key (after :func:`open_store`)."""
+    return audit.current_key()
+
+
 def health() -> dict:
     return {"status": "ok", "schema_version": store.current_version()}
 
 
-__all__ = ["close", "connect", "health", "open_store", "release", "start_serving", "utcnow"]
+__all__ = ["audit_key", "close", "connect", "health", "open_store", "release", "start_serving", "utcnow"]

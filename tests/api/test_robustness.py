@@ -395,4 +395,4 @@ def test_audit_chain_verifies_after_nasty_inputs(people, case):
     people["admin"].post("/api/v1/models/nope/shadow", json={"version": None})
     people["agent"].get("/api/v1/cases", query_string={"cursor": cursor("x")})
     result = people["auditor"].get("/api/v1/audit/verify").get_json()
-    assert result["ok"] is True and result["first_bad_seq"] is None
+    assert result["ok"] is True and result["first_bad_seq"] is None, result

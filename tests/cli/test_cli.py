@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(config, db, monkeypatch):
     # The CLI reads its settings from the environment, as a user's shell gives them.
     monkeypatch.setenv("DATABASE_URL", config.database_url)
+    monkeypatch.setenv("OMNIFLOW_AUDIT_KEY_FILE", config.audit_key_file)
+    monkeypatch.setenv("OMNIFLOW_AUDIT_CHECKPOINTS", config.audit_checkpoint_file)
 
     def invoke(*args):
         return CliRunner().invoke(cli, list(args), catch_exceptions=False)

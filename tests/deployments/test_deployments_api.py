@@ -152,3 +152,42 @@ def test_only_analysts_deploy_and_bad_uploads_are_4xx(users, analyst):
     assert analyst.post("/api/v1/deployments", json={}).status_code == 422
     assert upload(analyst, {"notes.txt": "hello"}).status_code == 422
     assert analyst.get("/api/v1/definitions/missing").status_code == 404
+
+
+def test_a_decision_id_has_one_owner_across_deployments(analyst, deployed):
+    """A copy of a live table under another file name would silently take over routing."""
+    source = (ROOT / "dmn" / "exception_routing.dmn").read_text()
+    copy = upload(analyst, {"routing_copy.dmn": source})
+    assert copy.status_code == 422, copy.get_json()
+    problem = copy.get_json()
+    assert problem["element"] == "exception_routing" and problem["file"] == "routing_copy.dmn"
+    assert "exception_routing.dmn" in problem["detail"]
+    # A new version of the owning file is of course fine.
+    changed = upload(analyst, {"exception_routing.dmn": source.replace(
+        "</definitions>", "<!-- v2 --></definitions>")})
+    assert changed.status_code == 201, changed.get_json()
+    assert changed.get_json()["created"][0]["version"] == 2
+
+
+def test_a_case_type_deployed_by_another_process_is_known_at_once(analyst, config, users,
+                                                                  monkeypatch):
+    """The deploy runs in another process (the CLI) against the same database; this process's
+    snapshot of definitions must not answer 'unknown case type' meanwhile. (The snapshot's
+    refresh period is stretched so that the test cannot pass by waiting it out.)"""
+    import os
+    import subprocess
+    import sys
+    from service.domain import definitions
+    monkeypatch.setattr(definitions, "REFRESH_SECONDS", 3600.0)
+    oms = users.make("oms", ["oms"], client=True)
+    assert oms.post("/api/v1/cases", json={"type": "simple_review", "data": {}}).status_code == 422
+    path = Path(config.database_url.removeprefix("sqlite:///")) if config.is_sqlite else None
+    folder = (path.parent if path else Path(os.environ.get("TMPDIR", "/tmp"))) / "content"
+    folder.mkdir(exist_ok=True)
+    (folder / "review.bpmn").write_text(bpmn())
+    subprocess.run([sys.executable, "server.py", "deploy", str(folder / "review.bpmn")],
+                   cwd=ROOT, env={**os.environ, "DATABASE_URL": config.database_url,
+                                  "OMNIFLOW_AUDIT_KEY_FILE": config.audit_key_file},
+                   check=True, capture_output=True)
+    response = oms.post("/api/v1/cases", json={"type": "simple_review", "data": {}})
+    assert response.status_code == 201, response.get_json()

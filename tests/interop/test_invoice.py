@@ -121,7 +121,6 @@ def test_rejected_invoice_not_clarified_is_not_processed(invoice, archive):
 ])
 def test_the_approver_groups_are_camundas(invoice, amount, category, groups):
     case = invoice({**INVOICE, "amount": amount, "invoiceCategory": category})
-    _, value, warnings = case.decisions.results[0]
-    if value == [] and any("invoiceClassification" in str(w) for w in warnings):
-        pytest.xfail("DRD output-name binding (issue 17, DMN side) has not landed on this branch")
     assert tuple(sorted(case.task("approveInvoice").candidate_groups)) == tuple(sorted(groups))
+    _, _, warnings = case.decisions.results[0]
+    assert warnings == ()

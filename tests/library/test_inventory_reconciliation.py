@@ -108,7 +108,7 @@ def test_rejected_adjustment_alerts_loss_prevention_and_posts_nothing(people):
     assert params_of(opened["id"], "notify.team")["team"] == "loss_prevention"
 
 
-def test_no_stock_cancellations_are_counted_and_an_unvalued_gap_goes_to_finance(people):
+def test_an_unvalued_gap_is_valued_by_finance_before_anyone_approves_it(people):
     # What the no-stock rule sends: the snapshot's on-hand, no ecommerce figure, no cost.
     data = {"sku": "SKU-2", "location": "S-02", "region": "south",
             "reason": "no_stock_cancellations", "on_hand": 5, "snapshot_source": "erp",
@@ -116,8 +116,16 @@ def test_no_stock_cancellations_are_counted_and_an_unvalued_gap_goes_to_finance(
     opened = submit(people["signals"], TYPE, data)
     assert decision(opened["id"], "reconciliation_routing").outputs["action"] == "cycle_count"
     count(people, opened["id"], 0)
-    task = the_task(people["fin1"], opened["id"], "approve_adjustment")
-    assert task["candidate_groups"] == ["finance"] and task["properties"]["amount"] is None
-    complete(people["fin1"], task["id"], {"adjustment_approved": True})
+    # An approval of an unknown amount would have no limit: finance states the cost first.
+    valuing = the_task(people["fin1"], opened["id"], "value_adjustment")
+    assert valuing["candidate_groups"] == ["finance"]
+    complete(people["fin1"], valuing["id"], {"unit_cost": 1500})
+    task = the_task(people["fin2"], opened["id"], "approve_adjustment")
+    assert task["candidate_groups"] == ["finance"] and task["properties"]["amount"] == 7500
+    # Whoever valued the gap stands behind the adjustment: four-eyes keeps them off it.
+    refused = complete(people["fin1"], task["id"], {"adjustment_approved": True}, status=403)
+    assert refused["rule"] == "four-eyes"
+    complete(people["fin2"], task["id"], {"adjustment_approved": True})
     assert params_of(opened["id"], "erp.post_adjustment")["units"] == -5
+    assert params_of(opened["id"], "erp.post_adjustment")["value"] == 7500
     assert params_of(opened["id"], "ecommerce.update_atp")["available_to_promise"] == 0

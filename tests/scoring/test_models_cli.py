@@ -14,7 +14,8 @@ from service.cli import cli
 def run(tmp_path):
     models = tmp_path / "models"
     shutil.copytree(DEFAULT_DIR, models)
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "OMNIFLOW_MODELS_DIR": str(models)}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "OMNIFLOW_MODELS_DIR": str(models),
+           "OMNIFLOW_AUDIT_KEY_FILE": str(tmp_path / "audit.key")}
 
     def invoke(*args):
         return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)

@@ -43,6 +43,8 @@ def test_serve_runs_the_worker_in_process(config, make_case, clock):
 
 def test_worker_command_once(config, db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", config.database_url)
+    monkeypatch.setenv("OMNIFLOW_AUDIT_KEY_FILE", config.audit_key_file)
+    monkeypatch.setenv("OMNIFLOW_AUDIT_CHECKPOINTS", config.audit_checkpoint_file)
     result = CliRunner().invoke(cli, ["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "timers=0" in result.output and "delivered=0" in result.output

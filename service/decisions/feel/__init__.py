@@ -58,9 +58,10 @@ string ``str``, boolean ``bool``, null ``None``, date ``datetime.date``, time ``
 and date and time ``datetime.datetime`` (``tzinfo`` is a fixed ``datetime.timezone`` for an
 offset, a ``zoneinfo.ZoneInfo`` for a zone id such as ``@Europe/Paris``, absent for local),
 ``DaysTimeDuration(total_seconds)``, ``YearsMonthsDuration(total_months)``,
-``Range(start, end, start_included, end_included, null_endpoint=False)`` (a ``None`` endpoint
-is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as ``[null..10]``, whose
-membership tests are null), list
+``Range(start, end, start_included, end_included, null_endpoint=False, operator=None)`` (a
+``None`` endpoint is unbounded, as in ``> 5``; ``null_endpoint`` marks a literal such as
+``[null..10]``, whose membership tests are null; ``operator`` is ``"="``/``"!="`` for the
+unary-test ranges ``(=10)``/``(!=10)``), list
 ``list``, context ``dict`` (insertion ordered), function ``FeelFunction``.
 
 Helpers: ``to_feel(value)`` converts Python ints/floats (recursively in lists/dicts) to FEEL
@@ -78,18 +79,17 @@ arithmetic; ``properties`` the ``.year``-style properties; ``conformance`` ``ins
 ``formatting`` ``string()``; ``builtins/`` the function library, one module per area.
 
 Known gaps: years outside 1..9999 (Python ``datetime``) and sub-microsecond fractions give null
-or are truncated; ``external`` functions are refused on purpose; ``(=10)``-style unary ranges as
-values are not supported.
+or are truncated; ``external`` functions are refused on purpose.
 """
 from __future__ import annotations
 
 from .builtins import BUILTINS
 from .conversion import to_feel
-from .errors import FeelSyntaxError
+from .errors import FeelSyntaxError, UnknownName
 from .expression import Expression, compile_expression, name_index
 from .formatting import format_value
 from .names import NameIndex
-from .scope import MISSING, Scope, TypeResolver
+from .scope import MISSING, ItemScope, Scope, TypeResolver
 from .semantics import equals
 from .conformance import is_instance
 from .unary import UnaryTests, compile_unary_tests
@@ -101,12 +101,14 @@ __all__ = [
     "Expression",
     "FeelFunction",
     "FeelSyntaxError",
+    "ItemScope",
     "MISSING",
     "NameIndex",
     "NUMBER_CONTEXT",
     "Range",
     "Scope",
     "TypeResolver",
+    "UnknownName",
     "UnaryTests",
     "YearsMonthsDuration",
     "compile_expression",

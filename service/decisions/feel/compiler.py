@@ -18,7 +18,8 @@ from .builtins import BUILTINS
 from .functions import compile_call, compile_external, compile_function
 from .matching import compile_test
 from .properties import get_property
-from .scope import MISSING, Scope
+from .errors import UnknownName
+from .scope import MISSING, ItemScope, Scope, inside_item
 from .semantics import ArithmeticFault, compare, equals
 from .temporal import TemporalError, parse_temporal_literal
 from .conformance import TypeSyntaxError, conforms, parse_type
@@ -75,6 +76,8 @@ def _name(node):
             scope = scope.parent
         if builtin is not None:
             return builtin
+        if getattr(s.warnings, "strict_names", False) and not inside_item(s):
+            raise UnknownName(name)
         s.warn(f"unknown name {name!r}")
         return None
     return lookup
@@ -368,6 +371,8 @@ def _unary_range(node):
         v = operand(s)
         if v is None:
             return None
+        if op in ("=", "!="):
+            return Range(v, v, op == "=", op == "=", operator=op)
         if op in ("<", "<="):
             return Range(None, v, False, op == "<=")
         return Range(v, None, op == ">=", False)
@@ -391,7 +396,7 @@ def _filter(node):
             frame = {"item": item}
             if isinstance(item, dict):
                 frame.update(item)
-            result = condition(s.child(frame))
+            result = condition(ItemScope(frame, s))
             if index == 0 and type(result) is Decimal:
                 return _index(s, items, result)
             if result is True:

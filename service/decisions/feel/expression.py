@@ -14,6 +14,7 @@ from service.sandbox import BudgetExceeded, ensure
 
 from .builtins import BUILTINS
 from .compiler import compile_node
+from .errors import UnknownName
 from .names import NameIndex
 from .parser import parse_expression
 from .scope import Scope, TypeResolver
@@ -70,7 +71,7 @@ class Expression:
         with ensure():
             try:
                 return self._closure(s)
-            except BudgetExceeded:
+            except (BudgetExceeded, UnknownName):
                 raise
             except RecursionError:
                 s.warn(f"expression {self.name or self.text!r} recursed too deeply")

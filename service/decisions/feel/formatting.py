@@ -45,6 +45,8 @@ def format_value(value: Any, nested: bool = False) -> str:
     if isinstance(value, (DaysTimeDuration, YearsMonthsDuration)):
         return str(value)
     if isinstance(value, Range):
+        if value.operator is not None:
+            return f"{value.operator}{format_value(value.start, True)}"
         left = "[" if value.start_included else "("
         right = "]" if value.end_included else ")"
         if value.start is None:

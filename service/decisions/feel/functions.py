@@ -11,6 +11,7 @@ from typing import Any, Callable
 from service.sandbox import BudgetExceeded, tick
 
 from . import semantics
+from .errors import UnknownName
 from .scope import Scope
 from .conformance import conforms, parse_type
 from .values import FeelFunction
@@ -35,7 +36,7 @@ def compile_call(node, compile_node) -> Closure:
         tick()
         try:
             return fn.invoke(values, by_name, s)
-        except (RecursionError, BudgetExceeded):
+        except (RecursionError, BudgetExceeded, UnknownName):
             raise
         except Exception as exc:  # a fault in a Python-side function is FEEL null
             s.warn(f"function {fn.name or '<anonymous>'} failed: {exc}")

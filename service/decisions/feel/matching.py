@@ -108,7 +108,7 @@ def _constant_test(c: Any) -> Test:
     if type(c) is Decimal:
         return lambda v, s: v == c if type(v) is Decimal else equals(v, c)
     if isinstance(c, Range) and type(c.start) is Decimal and type(c.end) is Decimal and (
-            not c.null_endpoint):
+            not c.null_endpoint) and c.operator != "!=":
         lo, hi, lo_in, hi_in = c.start, c.end, c.start_included, c.end_included
 
         def in_number_range(v, s):

@@ -272,9 +272,7 @@ class Parser:
         """Read a positive unary test as the expression it also is (``< 5`` as a range)."""
         if test[0] == "test-expr":
             return test[2]
-        if test[2] in ("<", "<=", ">", ">="):
-            return ("unary-range", test[1], test[2], test[3])
-        self.fail(f"unexpected {test[2]!r}", Token(OP, test[2], test[1], test[1] + 1))
+        return ("unary-range", test[1], test[2], test[3])
 
     def positive_unary_test(self):
         t = self.tok
@@ -408,6 +406,14 @@ class Parser:
             value = t.value
             if value == "(":
                 self.i += 1
+                following = self.tok
+                if following.kind == OP and following.value in ("=", "!="):
+                    # "(=10)", "(!=10)": a range written as a unary test (DMN 1.5), only in
+                    # parentheses, so that "== 10" stays the syntax error it is
+                    self.i += 1
+                    node = ("unary-range", following.start, following.value, self.additive())
+                    self.expect_op(")")
+                    return node
                 inner = self.expression()
                 if self.at_op(".."):
                     return self.range_rest(False, inner, t)
@@ -435,7 +441,7 @@ class Parser:
                 return self.range_rest(False, first, t)
             if value == "{":
                 return self.context()
-            if value in ("<", "<=", ">", ">="):
+            if value in ("<", "<=", ">", ">="):  # "< 10" as a range
                 self.i += 1
                 return ("unary-range", t.start, value, self.additive())
         self.fail(f"unexpected {self.describe(t)}")

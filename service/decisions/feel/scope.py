@@ -90,3 +90,22 @@ class Scope(Mapping[str, Any]):
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.lookup(name) is not MISSING
+
+
+class ItemScope(Scope):
+    """The frame a filter gives each item (``item`` and, for a context, its entries).
+
+    A name missing here may be an entry this item lacks, so it is null even when the
+    evaluation wants unknown names to be errors (see ``errors.UnknownName``).
+    """
+
+    __slots__ = ()
+
+
+def inside_item(scope: Scope | None) -> bool:
+    """Return whether ``scope`` is, or lies within, a filter's item frame."""
+    while scope is not None:
+        if type(scope) is ItemScope:
+            return True
+        scope = scope.parent
+    return False

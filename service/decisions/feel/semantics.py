@@ -108,7 +108,7 @@ def equals(a: Any, b: Any) -> bool | None:
         return a == b
     if ka == "range":
         return (a.start_included == b.start_included and a.end_included == b.end_included
-                and a.null_endpoint == b.null_endpoint
+                and a.null_endpoint == b.null_endpoint and a.operator == b.operator
                 and equals(a.start, b.start) is True and equals(a.end, b.end) is True)
     if ka == "function":
         return a is b
@@ -143,6 +143,9 @@ def in_range(value: Any, rng: Range) -> bool | None:
     """Return whether ``value`` lies in ``rng``; None when not comparable."""
     if rng.null_endpoint:
         return None
+    if rng.operator is not None:
+        same = equals(value, rng.start)
+        return same if same is None or rng.operator == "=" else not same
     if rng.start is not None:
         c = compare(value, rng.start)
         if c is None:

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping
 from service.sandbox import BudgetExceeded, ensure
 
 from .compiler import compile_node
+from .errors import UnknownName
 from .expression import make_scope, name_index
 from .matching import compile_test, is_constant_test
 from .names import NameIndex
@@ -53,7 +54,7 @@ class UnaryTests:
                             return not self._negated
                         if result is None:
                             unknown = True
-                except BudgetExceeded:
+                except (BudgetExceeded, UnknownName):
                     raise
                 except Exception:  # e.g. a bad temporal literal: no match, as FEEL null
                     return False
@@ -68,7 +69,7 @@ class UnaryTests:
                         return not self._negated
                     if result is None:
                         unknown = True
-            except BudgetExceeded:
+            except (BudgetExceeded, UnknownName):
                 raise
             except Exception as exc:  # untrusted content must not crash a table
                 s.warn(f"unary test {self.text!r} failed: {exc}")

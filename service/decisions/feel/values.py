@@ -163,6 +163,10 @@ class Range:
     #: set when a literal like ``[null..10]`` gave a null endpoint (not unbounded): FEEL makes
     #: membership tests on such a range null
     null_endpoint: bool = False
+    #: ``"="`` or ``"!="`` for the unary-test ranges ``(=10)`` and ``(!=10)``: membership is
+    #: FEEL equality (so lists and contexts work too), and ``(=10)`` equals ``(=10)`` but not
+    #: ``[10..10]``. ``(=10)`` has both endpoints 10, included; ``(!=10)`` both excluded.
+    operator: str | None = None
 
 
 class FeelFunction:

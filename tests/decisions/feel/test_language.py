@@ -115,3 +115,15 @@ def test_external_functions_are_refused(feel):
     result, warnings = feel('function(x) external {java: {class: "java.lang.Math"}}')
     assert result is None
     assert warnings
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("(=10) = [10..10]", False), ("(=10) = (=10)", True), ("(!=10) = (!=10)", True),
+    ("(=10) = (!=10)", False), ("(=10).start included", True), ("(=10).start", D(10)),
+    ("(=10).end", D(10)), ("(=10).end included", True), ("10 in (=10)", True),
+    ("10 in (!=10)", False), ("[1, 2] in (=[1, 2])", True), ('string((=10))', "=10"),
+    ("(< 10) = (< 10)", True),
+])
+def test_unary_test_ranges_as_values(value, text, expected):
+    """DMN 1.5 writes a range as a unary test in parentheses: ``(=10)``, ``(!=10)``."""
+    assert value(text) == expected

@@ -36,3 +36,11 @@ def test_no_python_evaluation_is_reachable():
         except FeelSyntaxError:
             continue
         assert result is None
+
+
+def test_a_unary_test_range_needs_its_parentheses():
+    """A range "(=10)" needs its parentheses: "== 10" (JUEL-style cells) stays an error."""
+    with pytest.raises(FeelSyntaxError):
+        compile_unary_tests('== "1"')
+    with pytest.raises(FeelSyntaxError):
+        compile_expression("= 10")

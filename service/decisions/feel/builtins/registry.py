@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from service.sandbox import tick
 
+from ..errors import UnknownName
 from ..values import FeelFunction
 
 BUILTINS: dict[str, "Builtin"] = {}
@@ -106,7 +107,7 @@ class Builtin(FeelFunction):
             except FeelError as exc:
                 env.warn(f"{self.name}: {exc}")
                 return None
-            except RecursionError:
+            except (RecursionError, UnknownName):
                 raise
             except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
                 env.warn(f"{self.name}: {exc}")
