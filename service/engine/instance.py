@@ -14,6 +14,7 @@ waits for) raise :class:`NotFound` / :class:`Conflict`.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import datetime
@@ -31,6 +32,8 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
+from service.sandbox import BudgetExceeded, Limits, bounded, current, ensure
+from service.sandbox.python import MAX_DATA_CHARS, Sandbox
 
 from . import assignment, conditions, forms
 from .catching import route_error
@@ -40,11 +43,10 @@ from .messages import CorrelatedMessage
 from .ports import ConnectorPort, DecisionPort, system_clock
 from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
-from .sandbox import Sandbox
 from .script_engine import EXTERNAL_KEY, InstanceScriptEngine, task_failure
 from .spiff_compat import force_state, refresh, run_ready_tasks
 from .stall import all_finished, blocking_task, finish_implicit_ends, merge_leaves
-from .state import StateError, decode, encode
+from .state import StateError, decode, encode, unstorable
 from .tasks import ExternalTask, HumanTask
 from .timers import fire_once, parse_when
 from .views import EngineEvent, ExternalTaskView, UserTaskView, WaitingMessage, correlatable
@@ -61,16 +63,25 @@ STEP_LIMIT = 100_000
 PRUNE_EVERY = 200
 #: Timer firings one ``fire_due_timers`` call may process (a cycle far behind the clock).
 FIRE_LIMIT = 10_000
+#: Characters of stored state one instance may have (its data, live tasks and their internals).
+MAX_STATE_CHARS = 2 * MAX_DATA_CHARS
 
 
 class Runtime:
-    """Ports and limits shared by every instance it starts or loads."""
+    """Ports and limits shared by every instance it starts or loads.
+
+    ``script_cpu_seconds`` is the CPU budget of one operation (start, complete, fire timers,
+    deliver a message, retry): every script, expression and decision it evaluates and the
+    engine's own steps share it (``service.sandbox.bounded``), so neither one expensive script nor
+    a loop of many cheap steps outlives it.
+    """
 
     def __init__(self, decisions: DecisionPort | None = None, connectors: ConnectorPort | None = None,
                  clock: Callable[[], datetime] = system_clock, script_cpu_seconds: float = 1.0):
         self.decisions = decisions
         self.connectors = connectors
         self.clock = clock
+        self.budget = Limits(cpu_seconds=script_cpu_seconds)
         self.sandbox = Sandbox(script_cpu_seconds)
 
     def _engine(self, instance_id: str) -> InstanceScriptEngine:
@@ -118,6 +129,15 @@ class Runtime:
         return instance
 
 
+def _operation(method: Callable) -> Callable:
+    """Run an operation under one budget (``Runtime.budget``) for everything it evaluates."""
+    @functools.wraps(method)
+    def run(self: "Instance", *args: Any, **kwargs: Any) -> Any:
+        with bounded(self.runtime.budget):
+            return method(self, *args, **kwargs)
+    return run
+
+
 class Instance:
     """One process instance while it is loaded. Not thread-safe: one request owns it."""
 
@@ -130,6 +150,7 @@ class Instance:
         self.id = instance_id
         self._status = "waiting"
         self._failure: dict | None = None
+        self._running = None            # the task the engine is running, for failures
 
     # -- state ------------------------------------------------------------------------------
 
@@ -160,9 +181,31 @@ class Instance:
         return merged
 
     def dumps(self) -> str:
-        """Return the state as JSON text (no process spec inside), pruned of finished history."""
+        """Return the state as JSON text (no process spec inside), pruned of finished history.
+
+        A state that cannot be stored fails the instance here, naming the element, rather than
+        the caller's save: one larger than ``MAX_STATE_CHARS`` (the element holding the most
+        data is named), or one holding a value with no JSON form (it is stored as its text).
+        """
         if self._status not in ("completed", "cancelled"):
-            prune(self.workflow)
+            self._guarded(lambda: prune(self.workflow))
+        try:
+            text = self._encode()
+        except (TypeError, ValueError) as exc:
+            task, repaired = unstorable(self.workflow)
+            self._fail_at(task, f"the instance state cannot be stored: {exc}; stored "
+                                f"{', '.join(repaired)} as text", limit="state")
+            text = self._encode()
+        if len(text) > MAX_STATE_CHARS and self._status != "failed":
+            elements = [t for t in self._all_tasks() if getattr(t.task_spec, "bpmn_id", None)]
+            task = max(elements or self._all_tasks(),
+                       key=lambda t: (len(repr(t.data)), t.last_state_change))
+            self._fail_at(task, f"the instance state is {len(text):,} characters; the limit is "
+                                f"{MAX_STATE_CHARS:,} (the most data is here)", limit="size")
+            text = self._encode()
+        return text
+
+    def _encode(self) -> str:
         return encode(self.workflow, instance_id=self.id, process=self.spec.key,
                       status=self._status, failure=self._failure)
 
@@ -176,8 +219,9 @@ class Instance:
         """Return the ready human tasks (the inbox projection of this instance)."""
         if self._status != "waiting":
             return []
-        return [self._view(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
-                if isinstance(t.task_spec, HumanTask)]
+        with ensure(self.runtime.budget):        # properties and assignments are expressions
+            return [self._view(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                    if isinstance(t.task_spec, HumanTask)]
 
     def next_due_at(self) -> datetime | None:
         """Return when the earliest pending timer falls due, or ``None``.
@@ -230,6 +274,7 @@ class Instance:
 
     # -- operations -------------------------------------------------------------------------
 
+    @_operation
     def complete_task(self, task_id: str, data: dict | None = None, *, actor: str) -> None:
         """Complete ready human task ``task_id`` with ``data`` and run to the next wait state."""
         self._require_waiting()
@@ -248,6 +293,7 @@ class Instance:
             recorder.actor, recorder.submitted = None, None
         self._advance()
 
+    @_operation
     def fire_due_timers(self, now: datetime | None = None) -> int:
         """Fire every timer due at ``now`` (default: the clock) and run on; return how many fired."""
         if self._status != "waiting":
@@ -276,6 +322,7 @@ class Instance:
             self.engine.now_override = None
         return fired
 
+    @_operation
     def deliver_message(self, name: str, payload: dict | None = None, *, task_id: str | None = None) -> None:
         """Deliver message ``name`` to the first waiting catch it correlates with (or to the catch
         ``task_id``, from ``waiting_messages``), and run on."""
@@ -296,6 +343,7 @@ class Instance:
         raise NotFound(f"instance {self.id} is not waiting for message {name!r} with that correlation",
                        message=name)
 
+    @_operation
     def complete_external(self, task_id: str, variables: dict | None = None, *,
                           worker: str | None = None) -> None:
         """A worker finished external task ``task_id``: set its variables and run on."""
@@ -308,6 +356,7 @@ class Instance:
         self._guarded(task.complete)
         self._advance()
 
+    @_operation
     def throw_bpmn_error(self, task_id: str, code: str, message: str | None = None,
                          variables: dict | None = None, *, worker: str | None = None) -> None:
         """A worker reports business error ``code`` for external task ``task_id``.
@@ -352,6 +401,7 @@ class Instance:
                                details=details)
         self._fail(failure.detail, **failure.extra)
 
+    @_operation
     def retry(self) -> None:
         """Run the failed task again (after an incident was resolved) and continue."""
         if self._status != "failed":
@@ -372,6 +422,7 @@ class Instance:
 
     # -- internals --------------------------------------------------------------------------
 
+    @_operation
     def _start(self, data: dict, timer_fired: bool = False) -> None:
         start = self.workflow.task_tree
         start.data.update(data)
@@ -421,28 +472,40 @@ class Instance:
     def _has_timer(self, task) -> bool:
         return any(isinstance(d, TimerEventDefinition) for d in self._definitions(task))
 
-    def _guarded(self, fn: Callable[[], Any]) -> None:
-        """Run an engine call; a fault fails the instance instead of escaping."""
-        if self._status != "waiting":
+    def _guarded(self, fn: Callable[[], Any], statuses: tuple[str, ...] = ("waiting",)) -> None:
+        """Run an engine call; a fault fails the instance, naming the element, instead of escaping."""
+        if self._status not in statuses:
             return
         try:
             fn()
         except EngineFailure as exc:
             self._fail(exc.detail, **exc.extra)
+        except BudgetExceeded as exc:
+            self._fail_at(self._running, f"stopped: {exc.message}", limit=exc.kind)
         except OmniflowError:
             raise
         except Exception as exc:  # SpiffWorkflow or an engine bug: an incident, not a crash
-            task = getattr(exc, "task", None)
             spec = getattr(exc, "task_spec", None)          # SpiffWorkflow's WorkflowException
-            if task is not None:
-                failure = task_failure(task, f"{type(exc).__name__}: {exc}")
-                self._fail(failure.detail, **failure.extra)
-            elif getattr(spec, "bpmn_id", None):
+            task = getattr(exc, "task", None) or self._running
+            if task is None and getattr(spec, "bpmn_id", None):
                 self._fail(f"{spec.bpmn_name or spec.bpmn_id!r} ({spec.bpmn_id}): "
                            f"{type(exc).__name__}: {exc}", element=spec.bpmn_id)
             else:
-                self._fail(f"{type(exc).__name__}: {exc}")
+                self._fail_at(task, f"{type(exc).__name__}: {exc}")
             log.warning("engine fault", extra={"instance": self.id, "error": str(exc)})
+        finally:
+            self._running = None
+
+    def _fail_at(self, task: Any, message: str, **extra: Any) -> None:
+        """Fail the instance at ``task`` (its element named), or without one; a first failure
+        is kept."""
+        if self._status == "failed":
+            return
+        if task is None:
+            self._fail(message, **extra)
+        else:
+            failure = task_failure(task, message, **extra)
+            self._fail(failure.detail, **failure.extra)
 
     def _fail(self, detail: str, **extra: Any) -> None:
         self._status = "failed"
@@ -454,20 +517,20 @@ class Instance:
     def _advance(self) -> None:
         """Run automatic steps to the next wait state, then prune, check and scan."""
         self._guarded(self._run_steps)
-        if self._status == "waiting":
-            self._check_end()
-        if self._status == "waiting":
-            self._check_stall()
-        if self._status == "waiting":
-            prune(self.workflow)
-            depth = max_depth(self.workflow)
-            if depth > DEPTH_LIMIT:
-                self._fail(f"task tree depth {depth} exceeds the engine limit of {DEPTH_LIMIT}",
-                           limit="depth")
+        self._guarded(self._check_end)
+        self._guarded(self._check_stall)
+        self._guarded(self._check_depth)
         self._guarded(lambda: self.engine.recorder.scan(self.workflow, self._on_ready))
-        if self._status in ("waiting", "completed"):     # an end event may throw the message
-            self._send_thrown_messages()
+        # An end event may throw the message, so a completed instance sends too.
+        self._guarded(self._send_thrown_messages, ("waiting", "completed"))
         self.workflow.bpmn_events = []
+
+    def _check_depth(self) -> None:
+        prune(self.workflow)
+        depth = max_depth(self.workflow)
+        if depth > DEPTH_LIMIT:
+            self._fail(f"task tree depth {depth} exceeds the engine limit of {DEPTH_LIMIT}",
+                       limit="depth")
 
     def _send_thrown_messages(self) -> None:
         """Messages thrown that no catch in this instance took go out as connector calls.
@@ -491,25 +554,33 @@ class Instance:
 
     def _run_steps(self) -> None:
         workflow = self.workflow
+        budget = current()
         steps = [0]
         last_size = [len(workflow.tasks)]
+
+        def will_complete(task):
+            self._running = task
 
         def did_complete(task):
             steps[0] += 1
             if steps[0] > STEP_LIMIT:
                 raise task_failure(task, f"more than {STEP_LIMIT} automatic steps without a wait "
                                          "state (an endless loop?)", limit="steps")
+            budget.tick()           # the engine's own work counts against the operation's budget
+            budget.check_time()
 
-        while run_ready_tasks(workflow, None, did_complete):
+        while run_ready_tasks(workflow, will_complete, did_complete):
             if len(workflow.tasks) - last_size[0] > PRUNE_EVERY:
                 prune(workflow)
                 last_size[0] = len(workflow.tasks)
+        self._running = None
         workflow.refresh_timers()
         # Timers that fell due while running (refresh may make them ready) run now too, and
         # conditional events see the variables the steps changed (until nothing more fires).
         for _ in range(conditions.MAX_ROUNDS):
-            while run_ready_tasks(workflow, None, did_complete):
+            while run_ready_tasks(workflow, will_complete, did_complete):
                 pass
+            self._running = None
             if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)):
                 break
 

@@ -4,7 +4,7 @@ SpiffWorkflow calls ``workflow.script_engine`` for every script, condition, time
 expression. We give each loaded instance its own :class:`InstanceScriptEngine`, which:
 
 * evaluates FEEL (``=``) with ``service.decisions.feel`` and everything else in the restricted
-  :class:`~service.engine.sandbox.Sandbox` (never plain ``eval``/``exec``);
+  :class:`~service.sandbox.python.Sandbox` (never plain ``eval``/``exec``);
 * runs business rule tasks through the ``DecisionPort`` and service tasks through the
   ``ConnectorPort`` (called by ``tasks.DecisionTask``/``ConnectorTask``);
 * owns the instance's clock reading (``now``) and its event :class:`Recorder`.
@@ -21,6 +21,9 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from service.errors import EngineFailure
+from service.sandbox import BudgetExceeded
+from service.sandbox.python import Sandbox, ScriptError, ScriptRejected
+from service.sandbox.sizes import check_storable
 
 from .catching import route_error
 from .expressions import ExpressionError, classify, evaluate_feel
@@ -28,7 +31,6 @@ from .io_mapping import evaluate_parameters
 from .juel import JuelError, JuelEvaluationError, compile_juel
 from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
 from .recorder import Recorder
-from .sandbox import Sandbox, ScriptRejected, ScriptTimeout
 
 __all__ = ["EXTERNAL_KEY", "InstanceScriptEngine", "task_failure"]
 
@@ -105,11 +107,12 @@ class InstanceScriptEngine(PythonScriptEngine):
             return self.evaluate_text(expression, data)
         except EngineFailure:
             raise
-        except ScriptTimeout as exc:
-            raise task_failure(task, f"expression {expression!r} stopped: {exc}") from exc
+        except BudgetExceeded as exc:
+            raise task_failure(task, f"expression {expression!r} stopped: {exc}",
+                               limit=exc.kind) from exc
         except (ExpressionError, ScriptRejected, JuelError) as exc:
             raise task_failure(task, f"expression {expression!r} refused: {exc}") from exc
-        except JuelEvaluationError as exc:
+        except (JuelEvaluationError, ScriptError) as exc:
             raise task_failure(task, f"expression {expression!r} failed: {exc}") from exc
         except Exception as exc:  # the analyst's expression failed: name it and the element
             raise task_failure(task, f"expression {expression!r} failed: {type(exc).__name__}: {exc}") from exc
@@ -117,10 +120,12 @@ class InstanceScriptEngine(PythonScriptEngine):
     def execute(self, task, script, external_context=None):
         try:
             self.sandbox.execute(script, task.data)
-        except ScriptTimeout as exc:
-            raise task_failure(task, f"script stopped: {exc}") from exc
+        except BudgetExceeded as exc:
+            raise task_failure(task, f"script stopped: {exc}", limit=exc.kind) from exc
         except ScriptRejected as exc:
             raise task_failure(task, f"script refused: {exc}") from exc
+        except ScriptError as exc:
+            raise task_failure(task, f"script failed: {exc}") from exc
         except EngineFailure:
             raise
         except Exception as exc:
@@ -129,6 +134,14 @@ class InstanceScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, **kwargs):
         raise task_failure(task, "service tasks run through connectors, not call_service")
+
+    def _check_storable(self, task: Any, name: str, value: Any) -> None:
+        """Fail at ``task`` when ``value`` is too large or has no JSON form: a decision or
+        connector result, or connector parameters (stored in the outbox), as for scripts."""
+        try:
+            check_storable(name, value, self.sandbox.max_variable_chars)
+        except (BudgetExceeded, ValueError) as exc:
+            raise task_failure(task, str(exc), limit="size") from exc
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -149,6 +162,7 @@ class InstanceScriptEngine(PythonScriptEngine):
             result = map_decision_result(outcome.value, spec.mapping)
         except ValueError as exc:
             raise task_failure(task, f"decision {spec.decision_ref!r}: {exc}") from exc
+        self._check_storable(task, spec.result_variable or spec.decision_ref, result)
         if spec.result_variable:
             task.data[spec.result_variable] = result
         elif isinstance(result, dict):
@@ -182,6 +196,7 @@ class InstanceScriptEngine(PythonScriptEngine):
     def _call(self, task: Any, name: str, params: dict, result_variable: str) -> bool | None:
         if self.connectors is None:
             raise task_failure(task, "no connector port is configured")
+        self._check_storable(task, f"{name} parameters", params)
         key = f"{self.instance_id}:{task.id}"
         try:
             result = self.connectors.call(name, params, idempotency_key=key)
@@ -196,6 +211,7 @@ class InstanceScriptEngine(PythonScriptEngine):
             raise task_failure(task, f"connector {name!r} failed: {exc.message}",
                                retryable=exc.retryable, connector=name,
                                bpmn_error_code=exc.bpmn_error_code) from exc
+        self._check_storable(task, result_variable, result)
         task.data[result_variable] = result
         self.recorder.emit("connector_called", task, connector=name, params=params,
                            idempotency_key=key, result=result)

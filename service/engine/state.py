@@ -32,7 +32,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from .messages import CorrelatedMessage
 from .spiff_compat import encoder_mode
 
-__all__ = ["FORMAT_VERSION", "MIGRATIONS", "StateError", "decode", "encode", "migrate"]
+__all__ = ["FORMAT_VERSION", "MIGRATIONS", "StateError", "decode", "encode", "migrate",
+           "unstorable"]
 
 FORMAT_VERSION = 1
 
@@ -93,6 +94,32 @@ def encode(workflow: BpmnWorkflow, **envelope: Any) -> str:
         doc = {"format": FORMAT_VERSION, "spiff": SPIFF_VERSION, **envelope,
                "workflow": registry.convert(workflow)}
         return json.dumps(doc, cls=encoder, separators=(",", ":"))
+
+
+def unstorable(workflow: BpmnWorkflow) -> tuple[Any, list[str]]:
+    """Replace each value :func:`encode` cannot write by its text (at most 1,000 characters).
+
+    Returns the first task that held one (``None`` if only the workflow data did) and where the
+    values were, for the failure that reports them. Only task data, task internals and workflow
+    data are looked at: that is where process values live.
+    """
+    registry, encoder = _thread_registry()
+    first, repaired = None, []
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        places = [(None, "process data", wf.data)]
+        places += [(task, label, mapping) for task in wf.tasks.values()
+                   for label, mapping in (("data", task.data), ("internals", task.internal_data))]
+        for task, label, mapping in places:
+            for key, value in list(mapping.items()):
+                try:
+                    with encoder_mode(registry):
+                        json.dumps(registry.convert(value), cls=encoder)
+                except (TypeError, ValueError):
+                    mapping[key] = repr(value)[:1000]
+                    element = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
+                    repaired.append(f"{label} {key!r}" + (f" of {element}" if element else ""))
+                    first = first or task
+    return first, repaired
 
 
 def decode(text: str | bytes, spec: Any, subprocess_specs: dict) -> tuple[BpmnWorkflow, dict]:

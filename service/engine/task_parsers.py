@@ -35,7 +35,7 @@ from .forms import FormError, camunda_form, camunda_forms_schema, generic_form, 
 from .io_mapping import IoMapping, Literal, Parameter, Variable
 from .juel import JuelError, compile_juel
 from .multi_instance import ExpressionReference, ParallelInstances, SequentialInstances
-from .sandbox import Sandbox, ScriptRejected
+from service.sandbox.python import Sandbox, ScriptRejected
 from .spiff_compat import copy_task_attrs, spiff_extensions
 from .tasks import (RESULT_MAPPINGS, Assignment, CallMappings, ConnectorTask, DecisionTask,
                     ExpressionTask, ExternalTask, MappedCallActivity)

@@ -47,7 +47,8 @@ DEFAULT_LIMITS = Limits()
 
 
 class BudgetExceeded(RuntimeError):
-    """Analysts' code used more than its budget; ``kind`` is ``cpu``, ``steps`` or ``size``."""
+    """Analysts' code used more than its budget; ``kind`` is ``cpu``, ``steps``, ``size`` or
+    ``memory`` (the isolated script process's address-space limit)."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -65,8 +66,8 @@ class Budget:
     size or regex drives, so it is small.
     """
 
-    __slots__ = ("limits", "deadline", "steps_left", "_until_check", "_outer_deadline",
-                 "_token")
+    __slots__ = ("limits", "deadline", "steps_left", "charged", "_until_check",
+                 "_outer_deadline", "_token")
 
     def __init__(self, limits: Limits, *, deadline: float | None = None,
                  steps_left: int | None = None, start_clock: bool = True):
@@ -74,6 +75,7 @@ class Budget:
         self._outer_deadline = deadline
         self.deadline: float | None = None
         self.steps_left = limits.steps if steps_left is None else min(steps_left, limits.steps)
+        self.charged = 0.0
         self._until_check = CHECK_EVERY
         if start_clock:
             self.start_clock()
@@ -115,6 +117,14 @@ class Budget:
 
     def __exit__(self, *exc_info) -> None:
         _current.reset(self._token)
+
+    def charge(self, seconds: float, steps: int = 0) -> None:
+        """Count work done for this budget outside this thread's clock (an isolated process)."""
+        self.deadline = self.start_clock() - seconds
+        self.charged += seconds
+        if steps:
+            self.tick(steps)
+        self.check_time()
 
     def check_size(self, n: int, what: str = "value") -> None:
         """Refuse building a collection of ``n`` items (or a string of ``n`` characters)."""
@@ -163,6 +173,9 @@ class bounded:
         outer = self._outer
         if outer is not None:
             outer.steps_left = min(outer.steps_left, self._budget.steps_left)
+            if self._budget.charged:
+                outer.deadline = outer.start_clock() - self._budget.charged
+                outer.charged += self._budget.charged
 
 
 def ensure(limits: Limits = DEFAULT_LIMITS):

@@ -36,7 +36,6 @@ def test_loop_1000_passes_through_load_complete_dumps(runtime, spec_of):
 @pytest.mark.slow
 def test_loop_10000_passes_driving_the_engine_directly(runtime, spec_of):
     instance = _loop(runtime, spec_of("review_loop", "loop.bpmn"), 10_000)
-    started = time.monotonic()
     passes = 0
     while instance.status == "waiting":
         [task] = instance.user_tasks()
@@ -47,7 +46,6 @@ def test_loop_10000_passes_driving_the_engine_directly(runtime, spec_of):
             assert max_depth(instance.workflow) < 20
     assert instance.status == "completed" and passes == 10_000
     assert instance.data["count"] == 10_000
-    assert time.monotonic() - started < 20
 
 
 def test_looping_subprocess(runtime, spec_of):
