@@ -169,7 +169,7 @@ def test_the_order_exception_from_table_change_to_dashboard(served, browser, peo
     expect(page.locator("#timeline")).to_contain_text("exception_routing v2, rule 2: P1, customer service, 2 h")
     expect(page.locator("#timeline")).to_contain_text("Claimed by agent")
     expect(page.locator("table.dmn tr.matched")).to_have_count(2)
-    expect(page.locator("#score svg rect.bar")).to_have_count(5)
+    expect(page.locator("#score .bar")).to_have_count(5)
     supervisor.shot("case-view")
 
     # -- the dashboard counts it ---------------------------------------------------------------

@@ -77,8 +77,18 @@
   }
 
   // ---- one task ----
+  function closeTask() {
+    state.task = null;
+    layout.classList.remove("showing-task");
+    history.pushState({}, "", "/ui/inbox");
+    $("task").replaceChildren(el("p", { className: "muted" }, "Choose a task from the inbox."));
+    render();
+    $("inbox-title").scrollIntoView();
+  }
+
   async function openTask(id, push) {
     state.task = id;
+    layout.classList.add("showing-task");
     if (push) history.pushState({ task: id }, "", `/ui/tasks/${id}`);
     render();
     const pane = $("task");
@@ -96,6 +106,7 @@
   function taskView(task, kase) {
     const c = task.case;
     const head = el("header", { className: "task-head" },
+      el("button", { type: "button", className: "secondary back", onclick: closeTask }, "← Back to the inbox"),
       el("h2", {}, task.name || task.element_id),
       el("p", { className: "muted" }, `${words(c.type)} · `, el("a", { href: `/ui/cases/${c.id}` }, `case ${c.id}`),
         c.external_ref ? ` · ${c.external_ref}` : "", ` · ${task.status === "completed" ? `completed by ${task.completed_by}` : due(task.due_at)}`));
@@ -174,7 +185,7 @@
       try {
         const done = await api("POST", `/tasks/${task.id}/complete`, { data });
         say(`Completed. The case is ${done.case_status}.`);
-        state.task = null; history.pushState({}, "", "/ui/inbox");
+        state.task = null; history.pushState({}, "", "/ui/inbox"); layout.classList.remove("showing-task");
         $("task").replaceChildren(el("p", { className: "note ok" }, `Task completed; `, el("a", { href: `/ui/cases/${task.case_id}` }, `see case ${task.case_id}`), "."));
         await load();
       } catch (problem) {
@@ -276,7 +287,7 @@
   $("fresh").addEventListener("click", () => { $("fresh").hidden = true; });
   window.addEventListener("popstate", () => {
     const m = /\/ui\/tasks\/(\d+)/.exec(location.pathname);
-    if (m) openTask(Number(m[1]), false); else { state.task = null; $("task").replaceChildren(el("p", { className: "muted" }, "Choose a task from the inbox.")); render(); }
+    if (m) openTask(Number(m[1]), false); else { state.task = null; layout.classList.remove("showing-task"); $("task").replaceChildren(el("p", { className: "muted" }, "Choose a task from the inbox.")); render(); }
   });
   groups();
   load().then(() => { if (layout.dataset.task) openTask(Number(layout.dataset.task), false); });

@@ -34,7 +34,7 @@ const UI = (() => {
   // el("p", {className: "x"}, "text", child): null children are skipped; role, aria-*, data-*
   // and for are attributes, everything else a property (onclick, textContent, hidden...).
   function el(tag, attrs, ...children) {
-    const svg = ["svg", "g", "rect", "text", "line", "title", "path"].includes(tag);
+    const svg = ["svg", "g", "rect", "text", "line", "path"].includes(tag);
     const node = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === undefined || v === null || v === false) continue;
@@ -76,46 +76,28 @@ const UI = (() => {
   const words = (name) => String(name || "").replace(/_/g, " ");
   const money = (x) => (x === null || x === undefined ? "—" : Number(x).toLocaleString(undefined, { maximumFractionDigits: 2 }));
 
-  // A horizontal bar chart: rows [{label, values: [numbers], note}], one colour per series.
-  // Drawn as SVG with a <title> per bar and a visually hidden table for screen readers.
-  function barChart(rows, { series, max, format = show, width = 520 } = {}) {
+  // A horizontal bar chart in HTML (it reflows on a phone and reads as a list): rows
+  // [{label, values: [numbers]}], one colour per series, the figure written beside each bar.
+  function barChart(rows, { series, max, format = show } = {}) {
     const names = series || ["value"];
     const top = max ?? Math.max(1e-9, ...rows.flatMap((r) => r.values.filter((v) => v != null)));
-    const labelW = 190, barH = 18, gap = 8, rowH = names.length * (barH + 3) + gap * 2;
-    const plot = width - labelW - 95;
-    const svg = el("svg", { viewBox: `0 0 ${width} ${Math.max(rowH * rows.length, 20)}`, class: "chart", role: "img", "aria-hidden": "true", preserveAspectRatio: "xMinYMin meet" });
-    rows.forEach((row, i) => {
-      const y0 = i * rowH + gap;
-      svg.append(el("text", { x: labelW - 8, y: y0 + rowH / 2 + 4, "text-anchor": "end", class: "label" }, row.label));
-      row.values.forEach((v, s) => {
-        const y = y0 + s * (barH + 3);
-        const w = v == null ? 0 : Math.max(1, (v / top) * plot);
-        svg.append(el("rect", { x: labelW, y, width: w, height: barH, class: `bar s${s}` }, el("title", {}, `${row.label} · ${names[s]}: ${format(v)}`)));
-        svg.append(el("text", { x: labelW + w + 5, y: y + barH - 4, class: "value" }, format(v)));
-      });
-    });
-    const table = el("div", { className: "sr-only" }, el("table", {},
-      el("thead", {}, el("tr", {}, el("th", {}, ""), names.map((n) => el("th", {}, n)))),
-      el("tbody", {}, rows.map((r) => el("tr", {}, el("th", {}, r.label), r.values.map((v) => el("td", {}, format(v))))))));
     const legend = names.length > 1 ? el("ul", { className: "legend" }, names.map((n, s) => el("li", {}, el("span", { className: `swatch s${s}` }), ` ${n}`))) : null;
-    return el("figure", { className: "figure" }, legend, svg, table);
+    return el("figure", { className: "figure" }, legend, el("dl", { className: "bars" }, rows.map((row) => [
+      el("dt", {}, row.label),
+      el("dd", {}, row.values.map((v, s) => el("div", { className: "bar-row", title: `${row.label} · ${names[s]}: ${format(v)}` },
+        el("span", { className: `bar s${s}`, style: `width: ${v == null ? 0 : Math.max(0.5, (100 * v) / top)}%` }),
+        el("span", { className: "bar-value" }, names.length > 1 ? `${format(v)} ${names[s]}` : format(v)))))])));
   }
 
-  // Signed contributions (e.g. a score's features): bars left or right of a zero line.
-  function divergingChart(rows, { format = show, width = 560 } = {}) {
+  // Signed contributions (a score's features): bars right of the axis raise it, left lower it.
+  function divergingChart(rows, { format = show } = {}) {
     const top = Math.max(1e-9, ...rows.map((r) => Math.abs(r.value)));
-    const labelW = 220, barH = 18, gap = 8, mid = labelW + (width - labelW) / 2, half = (width - labelW) / 2 - 50;
-    const svg = el("svg", { viewBox: `0 0 ${width} ${rows.length * (barH + gap) + gap}`, class: "chart", role: "img", "aria-hidden": "true" });
-    svg.append(el("line", { x1: mid, x2: mid, y1: 0, y2: rows.length * (barH + gap) + gap, class: "axis" }));
-    rows.forEach((r, i) => {
-      const y = gap + i * (barH + gap), w = (Math.abs(r.value) / top) * half;
-      const x = r.value >= 0 ? mid : mid - w;
-      svg.append(el("text", { x: labelW - 8, y: y + barH - 3, "text-anchor": "end", class: "label" }, r.label));
-      svg.append(el("rect", { x, y, width: Math.max(1, w), height: barH, class: r.value >= 0 ? "bar up" : "bar down" }, el("title", {}, `${r.label}: ${format(r.value)}`)));
-      svg.append(el("text", { x: r.value >= 0 ? x + w + 4 : x - 4, y: y + barH - 3, "text-anchor": r.value >= 0 ? "start" : "end", class: "value" }, format(r.value)));
-    });
-    const table = el("div", { className: "sr-only" }, el("table", {}, el("tbody", {}, rows.map((r) => el("tr", {}, el("th", {}, r.label), el("td", {}, format(r.value)))))));
-    return el("figure", { className: "figure" }, svg, table);
+    return el("figure", { className: "figure" }, el("dl", { className: "bars diverging" }, rows.map((r) => [
+      el("dt", {}, r.label),
+      el("dd", { title: `${r.label}: ${format(r.value)}` },
+        el("span", { className: "half down" }, r.value < 0 ? el("span", { className: "bar down", style: `width: ${(100 * -r.value) / top}%` }) : null),
+        el("span", { className: "half up" }, r.value >= 0 ? el("span", { className: "bar up", style: `width: ${(100 * r.value) / top}%` }) : null),
+        el("span", { className: "bar-value" }, `${format(r.value)} ${r.value >= 0 ? "raises" : "lowers"}`))])));
   }
 
   // Mark elements of a bpmn-js diagram with a CSS class per state.

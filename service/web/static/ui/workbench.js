@@ -4,7 +4,7 @@
 // decided for past cases (POST /decisions/{key}/what-if), and deploy it.
 "use strict";
 (() => {
-  const { $, api, el, say, when, words, show, caps } = UI;
+  const { $, api, el, say, when, words, show, pct, caps } = UI;
   const key = document.querySelector(".workbench").dataset.key;
   const params = new URLSearchParams(location.search);
   const state = { kind: params.get("kind"), def: null, editor: null, dirty: false, overlays: [] };
@@ -222,39 +222,28 @@
     }
   }
 
-  function count(r, ...names) { for (const n of names) if (typeof r[n] === "number") return r[n]; return null; }
+  // The answer of POST /decisions/{key}/what-if (issue 14): replayed, changed, transitions
+  // by output and from -> to, rules that start or stop matching, examples (case ids).
+  function caseLinks(ids) {
+    return (ids || []).slice(0, 5).flatMap((id, i) => [i ? ", " : "", el("a", { href: `/ui/cases/${id}` }, `case ${id}`)]);
+  }
 
   function impactView(r) {
-    const replayed = count(r, "replayed", "decisions_replayed", "total");
-    const changed = count(r, "changed", "outcomes_changed", "changed_count");
-    const out = [el("p", { className: "big" }, `${show(changed)} of ${show(replayed)} past decisions would change`,
-      replayed ? el("span", { className: "muted small" }, ` (${Math.round((100 * (changed || 0)) / replayed)} %)`) : null)];
-    const byOutput = r.by_output || r.changes_by_output || r.changes;
-    if (byOutput && typeof byOutput === "object") {
-      const rows = [];
-      for (const [output, v] of Object.entries(byOutput)) {
-        const transitions = Array.isArray(v) ? v : v && typeof v === "object" ? (v.transitions || Object.entries(v.by_value || v).map(([k, n]) => ({ change: k, count: n }))) : [{ change: "", count: v }];
-        for (const t of transitions) {
-          const label = t.change || (t.from !== undefined ? `${show(t.from)} → ${show(t.to)}` : "");
-          rows.push(el("tr", {}, el("th", { scope: "row" }, words(output)), el("td", {}, label), el("td", { className: "num" }, show(t.count ?? t.n ?? t.cases))));
-        }
-      }
-      if (rows.length) out.push(el("div", { className: "table-wrap" }, el("table", { className: "impact" },
-        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Output"), el("th", { scope: "col" }, "From → to"), el("th", { scope: "col" }, "Decisions"))), el("tbody", {}, rows))));
+    const out = [el("p", { className: "big" }, `${show(r.changed)} of ${show(r.replayed)} past decisions would change`,
+      r.replayed ? el("span", { className: "muted small" }, ` (${pct(r.changed_share ?? (r.changed || 0) / r.replayed)})`) : null)];
+    if (r.deployed && r.deployed.version) out.push(el("p", { className: "muted small" }, `Compared with v${r.deployed.version}, on ${show((r.history || {}).selected)} recorded decisions${(r.history || {}).truncated ? " (the newest ones; more exist)" : ""}${r.failed ? `; ${r.failed} could not be evaluated` : ""}.`));
+    if ((r.transitions || []).length) {
+      out.push(el("div", { className: "table-wrap" }, el("table", { className: "impact" },
+        el("caption", {}, "What would change"),
+        el("thead", {}, el("tr", {}, ["Output", "From", "To", "Decisions", "Examples"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, r.transitions.map((t) => el("tr", {}, el("th", { scope: "row" }, words(t.output)),
+          el("td", {}, show(t.from)), el("td", {}, show(t.to)), el("td", { className: "num" }, show(t.count)), el("td", {}, caseLinks(t.case_ids))))))));
     }
-    const rules = r.rules || r.rule_changes;
-    if (rules && typeof rules === "object") {
-      out.push(el("ul", { className: "rules" }, Object.entries(rules).flatMap(([what, list]) =>
-        (Array.isArray(list) ? list : Object.entries(list).map(([rule, n]) => ({ rule, count: n }))).map((x) =>
-          el("li", {}, `${words(what)}: ${typeof x === "object" ? `${x.rule || x.rule_id || x.row} (${show(x.count ?? x.n)})` : show(x)}`)))));
-    }
-    const examples = r.examples || r.example_cases;
-    if (Array.isArray(examples) && examples.length) {
-      out.push(el("p", {}, "Examples: ", examples.slice(0, 10).flatMap((x, i) => {
-        const id = typeof x === "object" ? x.case_id ?? x.case : x;
-        return [i ? ", " : "", el("a", { href: `/ui/cases/${id}` }, `case ${id}`)];
-      })));
-    }
+    const rules = r.rules || {};
+    const ruleItems = [["starts matching", rules.started_matching], ["stops matching", rules.stopped_matching]]
+      .flatMap(([what, list]) => (list || []).map((x) => el("li", {}, `Rule ${x.row ?? x.rule_id} ${what} for ${show(x.count)} decision${x.count === 1 ? "" : "s"}`, x.case_ids && x.case_ids.length ? [": ", caseLinks(x.case_ids)] : "")));
+    if (ruleItems.length) out.push(el("ul", { className: "rules" }, ruleItems));
+    for (const w of r.warnings || []) out.push(el("p", { className: "note warn" }, `${w.message} (${w.count})`));
     return out;
   }
 
