@@ -17,9 +17,12 @@ Public API
     Parse process ``key`` (and what it calls, from ``sources``: file name -> BPMN bytes) once per
     ``(key, version)``; LRU, thread-safe.
 
-``Runtime(decisions=None, connectors=None, clock=system_clock, script_cpu_seconds=1.0)``
+``Runtime(decisions=None, connectors=None, clock=system_clock, script_cpu_seconds=1.0,
+limits=EngineLimits())``
     ``start(spec, data, *, instance_id=None) -> Instance`` runs to the first wait state;
-    ``load(spec, state) -> Instance`` rebuilds from ``Instance.dumps()``.
+    ``load(spec, state) -> Instance`` rebuilds from ``Instance.dumps()``. Each operation runs
+    under one CPU budget of ``script_cpu_seconds`` for everything it evaluates and under
+    ``limits`` (``limits.EngineLimits``: steps, audit events, depth, stored state).
 
 ``Instance``
     ``id``, ``status`` ('waiting' | 'completed' | 'failed' | 'cancelled'), ``failure``
@@ -38,8 +41,9 @@ bpmn_error_code=None, retryable=True)``, a clock ``() -> datetime`` (UTC aware).
 Expressions: FEEL (``=...``), EL (``${...}``/``#{...}``, the JUEL subset of ``engine.juel``,
 compiled at deploy; ``compile_juel(text).evaluate(variables, now=clock)``) or restricted Python.
 
-Errors: ``DefinitionInvalid`` (deploy), ``EngineFailure`` (a process fault; recorded on the
-instance, not raised, during operations; raised by ``load`` for unreadable state), ``NotFound``
+Errors: ``DefinitionInvalid`` (deploy; also a cycle that cannot run), ``EngineFailure`` (a
+process fault or a spent limit, naming the element; recorded on the instance, not raised,
+during operations and ``dumps()``; raised by ``load`` for unreadable state), ``NotFound``
 and ``Conflict`` (caller mistakes), all from ``service.errors``.
 """
 from __future__ import annotations
@@ -48,6 +52,7 @@ from . import spiff_compat  # noqa: F401 - first: refuses an untested SpiffWorkf
 from .definitions import ProcessDefinition, parse_definitions
 from .instance import Instance, Runtime
 from .library import ProcessLibrary, ProcessSpec
+from .limits import EngineLimits
 from .ports import (
     ConnectorError,
     ConnectorPort,
@@ -70,6 +75,7 @@ __all__ = [
     "DictDecisionPort",
     "EVENT_KINDS",
     "EngineEvent",
+    "EngineLimits",
     "FORMAT_VERSION",
     "FixedClock",
     "Instance",

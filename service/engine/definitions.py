@@ -21,6 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from service.errors import DefinitionInvalid
 
+from .cycles import unbounded_cycle
 from .messages import CorrelatedMessage
 from .parser import NSMAP, OmniflowParser
 from .tasks import ConnectorTask, DecisionTask
@@ -148,6 +149,20 @@ def _describe(parser: OmniflowParser, key: str, name: str, file: str, xml: bytes
     )
 
 
+def _check_cycles(parser: OmniflowParser, key: str, file: str, root: etree._Element,
+                  embedded: set[str]) -> None:
+    """Refuse a cycle that cannot run (see ``cycles``), naming its elements."""
+    for spec in _specs_of(parser, key):
+        if spec.name != key and spec.name not in embedded:
+            continue
+        found = unbounded_cycle(spec)
+        if found is not None:
+            why, elements = found
+            node = root.xpath("//*[@id=$id]", id=elements[0])
+            raise _invalid(f"the cycle {' -> '.join(elements)} cannot run: {why}", file,
+                           elements[0], node[0].sourceline if node else None)
+
+
 def _parse_file(name: str, content: bytes, max_bytes: int) -> list[ProcessDefinition]:
     root = load_xml(name, content, max_bytes)
     _check_ids(name, root)
@@ -160,6 +175,8 @@ def _parse_file(name: str, content: bytes, max_bytes: int) -> list[ProcessDefini
     parser = OmniflowParser()
     try:
         parser.add_bpmn_xml(root, filename=name)
+        for process in processes:
+            _check_cycles(parser, process.get("id"), name, root, embedded)
         return [_describe(parser, p.get("id"), p.get("name") or p.get("id"), name, bytes(content), embedded)
                 for p in processes]
     except ValidationException as exc:
