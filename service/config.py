@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CONNECTOR_ENV_PREFIX = "OMNIFLOW_CONNECTOR_"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,22 @@ class Config:
     worker_interval: float = 0.2
     deploy_on_start: bool = True
     testing: bool = False
+    # Connectors: the environment variables connector files may name (auth, base URLs) are
+    # only those with this prefix, so an analyst's file can never read DATABASE_URL; literal
+    # hosts a connector URL may name besides the ones those variables give.
+    connector_env: dict = field(default_factory=dict)
+    connector_hosts: tuple[str, ...] = ()
+    # Notifications by email (SMTP); no host means email is off.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "omniflow@localhost"
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
+    # External tasks (/engine-rest): the longest long poll and lock a worker may ask for.
+    max_long_poll_ms: int = 60_000
+    max_lock_ms: int = 24 * 3600 * 1000
     # The audit key is kept out of the database (service/audit/keys.py): in production put it
     # on another volume or inject it; the embedded default creates it on first start.
     audit_key_file: str = str(ROOT / "data" / "audit.key")
@@ -57,4 +74,20 @@ class Config:
             kwargs["models_dir"] = env["OMNIFLOW_MODELS_DIR"]
         if env.get("OMNIFLOW_WORKER") is not None and env.get("OMNIFLOW_WORKER") != "":
             kwargs["run_worker"] = env["OMNIFLOW_WORKER"].lower() in ("1", "true", "yes")
+        kwargs["connector_env"] = {k: v for k, v in env.items()
+                                   if k.startswith(CONNECTOR_ENV_PREFIX) and k != "OMNIFLOW_CONNECTOR_HOSTS"}
+        if env.get("OMNIFLOW_CONNECTOR_HOSTS"):
+            kwargs["connector_hosts"] = tuple(
+                h.strip().lower() for h in env["OMNIFLOW_CONNECTOR_HOSTS"].split(",") if h.strip())
+        if env.get("OMNIFLOW_SMTP_HOST"):
+            kwargs["smtp_host"] = env["OMNIFLOW_SMTP_HOST"]
+        if env.get("OMNIFLOW_SMTP_PORT"):
+            kwargs["smtp_port"] = int(env["OMNIFLOW_SMTP_PORT"])
+        for name in ("user", "password", "from"):
+            if env.get(f"OMNIFLOW_SMTP_{name.upper()}"):
+                kwargs[f"smtp_{name}"] = env[f"OMNIFLOW_SMTP_{name.upper()}"]
+        if env.get("OMNIFLOW_SMTP_STARTTLS"):
+            kwargs["smtp_starttls"] = env["OMNIFLOW_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+        if env.get("OMNIFLOW_MAX_LONG_POLL_MS"):
+            kwargs["max_long_poll_ms"] = int(env["OMNIFLOW_MAX_LONG_POLL_MS"])
         return cls(**kwargs)

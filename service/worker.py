@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .config import Config
-from .usecases import audit_trail, due_timers, incidents, outbox, signals, system
+from .usecases import (audit_trail, due_timers, incidents, notifications, outbox, signals,
+                       system)
 from .usecases.outbox import DEFAULT_BACKOFF, DEFAULT_LEASE, Backoff
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,12 @@ class Tally:
     delivered: int = 0
     delivery_failures: int = 0
     signals: int = 0
+    notified: int = 0
 
     @property
     def total(self) -> int:
-        return self.timers + self.retries + self.delivered + self.delivery_failures + self.signals
+        return (self.timers + self.retries + self.delivered + self.delivery_failures
+                + self.signals + self.notified)
 
 
 def default_owner() -> str:
@@ -77,9 +80,10 @@ class Worker:
         retried = self._retries(now)
         delivered, failed = self._outbox(now)
         signals = self._signals(now)
+        notified = self._notifications(now)
         self._checkpoint()
         return Tally(timers=len(fired), retries=retried, delivered=delivered,
-                     delivery_failures=failed, signals=signals)
+                     delivery_failures=failed, signals=signals, notified=notified)
 
     def _retries(self, now) -> int:
         count = 0
@@ -97,7 +101,7 @@ class Worker:
         for job in outbox.claim(owner=self.owner, now=now, limit=self.batch, lease=self.lease):
             try:
                 result = outbox.deliver(job, now=now, registry=self.registry,
-                                        backoff=self.backoff)
+                                        backoff=self.backoff, config=self.config)
             except Exception:  # noqa: BLE001 - recording the outcome failed; the lease expires
                 log.exception("outbox job failed", extra={"job": job.id})
                 failed += 1
@@ -107,6 +111,22 @@ class Worker:
             else:
                 failed += 1
         return delivered, failed
+
+    def _notifications(self, now) -> int:
+        """Queue SLA breach notices, then send due notifications (each its own unit)."""
+        count = 0
+        try:
+            notifications.queue_breaches(now, config=self.config)
+        except Exception:  # noqa: BLE001 - a notice is not worth stopping timers for
+            log.exception("queueing SLA breach notices failed")
+        for job in notifications.claim(owner=self.owner, now=now, limit=self.batch,
+                                       lease=self.lease):
+            try:
+                notifications.send(job, now=now, config=self.config, backoff=self.backoff)
+            except Exception:  # noqa: BLE001 - recording the outcome failed; the lease expires
+                log.exception("notification job failed", extra={"job": job.id})
+            count += 1
+        return count
 
     def _signals(self, now) -> int:
         try:

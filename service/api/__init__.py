@@ -5,12 +5,12 @@ tables or the engines. Add a resource by importing its blueprint module here.
 """
 from __future__ import annotations
 
-from . import (audit, cases, decisions, deployments, incidents, messages, models, signals, tasks,
-               users)
+from . import (audit, cases, decisions, deployments, engine_rest, incidents, messages, models,
+               notifications, signals, tasks, users)
 
 _MODULES = [cases, tasks, deployments, decisions, audit, users, models, signals, messages,
-            incidents]
+            incidents, notifications]
 
 
 def blueprints():
-    return [module.blp for module in _MODULES]
+    return [module.blp for module in _MODULES] + engine_rest.blueprints()

@@ -11,7 +11,7 @@ from .auth import current
 from .context import config
 from .limits import MAX_ID
 
-KINDS = ["bpmn", "dmn", "casetype", "rules"]
+KINDS = ["bpmn", "dmn", "casetype", "rules", "connector"]
 MAX_FILE_NAME = 300        # definition.file
 
 
@@ -30,7 +30,7 @@ blp = Blueprint("deployments", __name__, url_prefix="/api/v1",
 
 @blp.route("/deployments", methods=["POST"])
 def deploy():
-    """Deploy several .bpmn/.dmn/.case.json/rules .json files at once (multipart), all or nothing."""
+    """Deploy .bpmn/.dmn/.case.json/.connector.json/rules .json files (multipart), all or nothing."""
     who = current()
     deployments.require_deployer(who)      # before reading what may be megabytes of files
     files = {}

@@ -58,7 +58,7 @@ def unclaim(task_id):
 @blp.route("/<int:task_id>/delegate", methods=["POST"])
 @blp.arguments(DelegateSchema, location="json")
 def delegate(body, task_id):
-    return tasks.delegate(current(), task_id, body["to"], body.get("reason"))
+    return tasks.delegate(current(), task_id, body["to"], body.get("reason"), config=config())
 
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])

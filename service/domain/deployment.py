@@ -15,11 +15,12 @@ from lxml import etree
 from scoring.catalog import SPECS
 
 from ..connectors import registry as connector_registry
+from ..connectors.http_spec import CONNECTOR_SUFFIX, parse_connector
 from ..decisions import DecisionModel, DmnError
 from ..engine import parse_definitions
 from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
-from . import definitions
+from . import definitions, deployed_connectors
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 
 RULES_SUFFIX = ".json"
@@ -47,10 +48,12 @@ def kind_of(filename: str) -> str:
         return "dmn"
     if lower.endswith(CASE_TYPE_SUFFIX):
         return "casetype"
+    if lower.endswith(CONNECTOR_SUFFIX):
+        return "connector"
     if lower.endswith(RULES_SUFFIX):
         return "rules"
-    raise ValidationFailed(f"{filename}: unsupported file type (use .bpmn, .dmn, .case.json or "
-                           "a rules .json)", file=filename)
+    raise ValidationFailed(f"{filename}: unsupported file type (use .bpmn, .dmn, .case.json, "
+                           ".connector.json or a rules .json)", file=filename)
 
 
 def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
@@ -108,6 +111,11 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
         parsed.append(Parsed("casetype", ct.type, ct.type, name, data.decode("utf-8"), {}))
     for name, data in by_kind.get("rules", {}).items():
         parsed.append(_parse_rules(name, data))
+    for name, data in by_kind.get("connector", {}).items():
+        spec = parse_connector(name, data)
+        parsed.append(Parsed("connector", spec.name, spec.description or None, name,
+                             data.decode("utf-8"), {"method": spec.method,
+                                                    "env": sorted(spec.env_names)}))
     for name, data in {**by_kind.get("bpmn", {}), **by_kind.get("dmn", {})}.items():
         _check_sizes(name, data)
     for p in parsed:
@@ -188,6 +196,7 @@ def _check_references(parsed: list[Parsed]) -> None:
     new_processes = {p.key for p in parsed if p.kind == "bpmn"}
     deployed_decisions = {ref for row in definitions.latest_all("dmn")
                           for d in row.meta.get("decisions", []) for ref in (d["id"], d["name"])}
+    http_connectors = {p.key for p in parsed if p.kind == "connector"} | deployed_connectors.names()
     for p in parsed:
         if p.kind != "bpmn":
             continue
@@ -200,9 +209,11 @@ def _check_references(parsed: list[Parsed]) -> None:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} calls process {ref!r}, "
                                         "which is not deployed", file=p.file, element=ref)
         for name in p.meta["connectors"]:
-            if name not in connector_registry:
+            if name not in connector_registry and name not in http_connectors:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
-                                        "which is not registered", file=p.file, element=name)
+                                        "which is neither built in nor deployed as a "
+                                        f"{name}{CONNECTOR_SUFFIX} file", file=p.file,
+                                        element=name)
 
 
 def content_files(dirs) -> dict[str, bytes]:

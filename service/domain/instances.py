@@ -21,7 +21,7 @@ from ..engine import ProcessLibrary, Runtime
 from ..engine.ports import DecisionOutcome
 from ..errors import StaleInstance
 from ..store import Case, Definition, Instance, rows
-from . import definitions
+from . import definitions, deployed_connectors
 from .deployed_decisions import DeployedDecisions
 
 
@@ -56,6 +56,10 @@ class _OutboxConnectors:
         self.process = process
 
     def call(self, name: str, params: dict, *, idempotency_key: str):
+        if deployed_connectors.spec(name) is not None:     # an analyst's HTTP connector file
+            self.process.outbox.append({"connector": name, "system": "http", "params": params,
+                                        "idempotency_key": idempotency_key})
+            return {"status": "queued", "idempotency_key": idempotency_key}
         return connector_registry.call(name, params, idempotency_key=idempotency_key,
                                        outbox=self.process.outbox)
 

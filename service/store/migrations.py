@@ -12,8 +12,9 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditEvent, AuditHead, Incident, Instance, MessageSubscription,
-                     SchemaVersion, Signal)
+from .tables import (ALL_TABLES, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
+                     MessageSubscription, NotificationPreference, SchemaVersion, Signal,
+                     TaskNotice)
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +96,20 @@ def _audit_anchored(db):
         db.execute_sql(statement)
 
 
+def _external_tasks_and_notifications(db):
+    """Version 5: ``external_task`` (the external tasks waiting for workers, with their locks),
+    ``notification_preference`` (email address and opt-outs per user) and ``task_notice``
+    (which notifications were queued for a task, so each is sent once)."""
+    db.create_tables([ExternalTask, NotificationPreference, TaskNotice], safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
     (3, "signal partition and arrival order index", _signal_partition_index),
     (4, "audit trail anchored by the audit key, append-only in the database", _audit_anchored),
+    (5, "external tasks with locks, notification preferences and notices",
+     _external_tasks_and_notifications),
 ]
 
 

@@ -282,6 +282,59 @@ class ModelVersion(BaseModel):
         indexes = ((("name", "version"), True),)
 
 
+class ExternalTask(BaseModel):
+    """An external task waiting for a worker (Camunda external task, Zeebe job), with its lock.
+
+    A projection of the engine state written with it (like ``task``): fetchAndLock is an
+    indexed query, the lock (``worker_id``, ``lock_expires_at``) lives here, so two workers
+    never hold one task, an expired lock lets another take it and nothing is lost across a
+    restart. ``variables`` is the snapshot the task was created with.
+    """
+    instance = pw.ForeignKeyField(Instance, backref="external_tasks", on_delete="CASCADE")
+    case = pw.ForeignKeyField(Case, on_delete="CASCADE")
+    engine_task_id = pw.CharField(max_length=64)
+    element_id = pw.CharField(max_length=200)
+    name = pw.CharField(max_length=300, null=True)
+    topic = pw.CharField(max_length=200)
+    process_key = pw.CharField(max_length=200)
+    business_key = pw.CharField(max_length=200, null=True)
+    variables = JSONField(default=dict)
+    headers = JSONField(default=dict)
+    priority = pw.IntegerField(default=0)
+    retries = pw.IntegerField(null=True)        # Camunda: null until a worker reports a failure
+    error_message = pw.TextField(null=True)
+    error_details = pw.TextField(null=True)
+    worker_id = pw.CharField(max_length=200, null=True)
+    lock_expires_at = UTCDateTimeField(null=True)
+    available_at = UTCDateTimeField(default=utcnow)   # retryTimeout pushes this forward
+    status = pw.CharField(max_length=12, default="open")   # open | done | incident | cancelled
+    created_at = UTCDateTimeField(default=utcnow)
+    done_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "topic", "available_at"), False),
+                   (("instance", "engine_task_id"), False))
+
+
+class NotificationPreference(BaseModel):
+    """A user's address for email and the notification kinds they opted out of."""
+    user = pw.ForeignKeyField(User, unique=True, on_delete="CASCADE")
+    email = pw.CharField(max_length=320, null=True)
+    muted = JSONField(default=list)             # kinds: task_assigned, sla_breached, escalated
+    updated_at = UTCDateTimeField(default=utcnow)
+
+
+class TaskNotice(BaseModel):
+    """That the notifications of one kind were queued for a task (so each goes out once)."""
+    task = pw.ForeignKeyField(Task, on_delete="CASCADE")
+    kind = pw.CharField(max_length=20)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("task", "kind"), True),)
+
+
 ALL_TABLES = [SchemaVersion, User, ApiToken, Deployment, Definition, Case, Idempotency, Instance,
               Task, TaskCandidate, Job, Incident, DecisionRecord, AuditHead, AuditEvent, Signal,
-              Lease, Message, ModelVersion, MessageSubscription]
+              Lease, Message, ModelVersion, MessageSubscription, ExternalTask,
+              NotificationPreference, TaskNotice]

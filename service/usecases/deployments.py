@@ -23,13 +23,17 @@ def require_deployer(who: Identity) -> None:
         raise Forbidden("deploying needs the analyst or admin role")
 
 
-def deploy(who: Identity, files: dict[str, bytes], *, config) -> dict:
-    """``POST /deployments``: analysts and admins deploy; see the module docstring."""
+def deploy(who: Identity, files: dict[str, bytes], *, config, name: str | None = None,
+           source: str | None = None) -> dict:
+    """``POST /deployments`` (and Camunda's ``/deployment/create``, which names the deployment
+    and the tool it came from): analysts and admins deploy; see the module docstring."""
     require_deployer(who)
-    return store_files(files, actor=who.name, max_bytes=config.max_definition_bytes)
+    return store_files(files, actor=who.name, max_bytes=config.max_definition_bytes,
+                       name=name, source=source)
 
 
-def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int) -> dict:
+def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
+                name: str | None = None, source: str | None = None) -> dict:
     """Validate and store ``files``; returns what was created and what was unchanged."""
     parsed = validate_files(files, max_bytes=max_bytes)
     created, unchanged = [], []
@@ -47,7 +51,8 @@ def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int) -> dict:
                 name=p.name, file=p.file, source=p.source, sha256=digest, meta=p.meta,
                 deployment=deployment, deployed_by=actor)
             created.append(_summary(row))
-        uow.record("deployed", deployment=deployment.id, created=created,
+        uow.record("deployed", deployment=deployment.id, created=created, name=name,
+                   source=source,
                    unchanged=[f"{u['kind']}:{u['key']}@{u['version']}" for u in unchanged])
     definitions.invalidate()    # after commit: the snapshot must see the new rows
     return {"id": deployment.id, "created": created, "unchanged": unchanged}

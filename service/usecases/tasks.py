@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..domain import casetypes, definitions
+from ..domain import casetypes, definitions, notifications
 from ..domain.inbox import OPEN
 from ..errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
 from ..policy import (Identity, can_work_task, check_completion, find_identity, may_see_task,
@@ -159,7 +159,8 @@ def unclaim(who: Identity, task_id: int) -> dict:
     return task_view(Task.get_by_id(task.id))
 
 
-def delegate(who: Identity, task_id: int, to: str, reason: str | None = None) -> dict:
+def delegate(who: Identity, task_id: int, to: str, reason: str | None = None, *,
+             config=None) -> dict:
     target = find_identity(to) if to else None
     if target is None:
         raise ValidationFailed(f"no user {to!r} to delegate to", field="to")
@@ -174,6 +175,7 @@ def delegate(who: Identity, task_id: int, to: str, reason: str | None = None) ->
                 conflict=f"task {task.id} was claimed or delegated by someone else",
                 candidate_users=sorted(set(task.candidate_users) | {target.name}))
         TaskCandidate.insert(task=task.id, kind="user", name=target.name).execute()
+        notifications.task_delegated(task, target.name, now=utcnow(), config=config)
         uow.record("task.delegated", case_id=task.case_id, instance_id=task.instance_id,
                    task=task.id, reason=reason, before={"assignee": task.assignee},
                    after={"assignee": target.name})

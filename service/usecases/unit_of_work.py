@@ -27,7 +27,7 @@ from typing import Any, Callable
 from .. import audit
 from ..audit import Event
 from ..config import Config
-from ..domain import definitions, inbox, incidents, instances, subscriptions
+from ..domain import definitions, inbox, incidents, instances, notifications, subscriptions
 from ..domain.instances import Process
 from ..store import (Case, DecisionRecord, Definition, Instance, Job, atomic, idempotency, rows,
                      to_jsonable, utcnow)
@@ -142,6 +142,7 @@ class UnitOfWork:
             detail.update(ev.detail or {})
             events.append(Event(f"engine.{ev.kind}", ENGINE_ACTOR, case.id, row.id, detail))
         created = inbox.project(case, row, inst, now, events, fresh=saved.fresh)
+        notifications.tasks_created(created, now=now, config=self.config)
         if not saved.fresh or inst.waiting_messages():
             subscriptions.sync(row, inst)
         if process.decisions:

@@ -78,8 +78,10 @@ for unary tests and ``functions`` for definitions and calls) → closures over `
 arithmetic; ``properties`` the ``.year``-style properties; ``conformance`` ``instance of``;
 ``formatting`` ``string()``; ``builtins/`` the function library, one module per area.
 
-Known gaps: years outside 1..9999 (Python ``datetime``) and sub-microsecond fractions give null
-or are truncated; ``external`` functions are refused on purpose.
+Dates run from year -999,999,999 to 999,999,999 and times to the nanosecond: values Python's
+types cannot hold are the subclasses of :mod:`.datetimes` (still ``date``/``datetime``/``time``
+instances). ``external`` functions are refused on purpose (null with a warning in FEEL text; a
+``kind="Java"`` DMN function definition is refused at parse).
 """
 from __future__ import annotations
 

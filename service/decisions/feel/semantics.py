@@ -15,6 +15,7 @@ from typing import Any
 from service.sandbox import check_size, tick
 
 from . import temporal
+from .datetimes import FarDate, FeelDateTime, FeelTime
 from .values import NUMBER_CONTEXT, DaysTimeDuration, FeelFunction, Range, YearsMonthsDuration
 
 C = NUMBER_CONTEXT
@@ -56,6 +57,7 @@ def kind(value: Any) -> str:
 _KINDS = {
     Decimal: "number", int: "number", float: "number", bool: "boolean", str: "string",
     date: "date", datetime: "date and time", time: "time", list: "list", dict: "context",
+    FarDate: "date", FeelDateTime: "date and time", FeelTime: "time",
     DaysTimeDuration: "days and time duration", YearsMonthsDuration: "years and months duration",
     Range: "range", type(None): "Null",
 }

@@ -2,8 +2,8 @@
 
 FEEL keeps two kinds of time zone apart: an offset (``+01:00``, ``Z``) and an IANA zone id
 (``@Europe/Paris``). Offsets become ``datetime.timezone``, zone ids ``zoneinfo.ZoneInfo``; the
-formatter prints each the way it was written. Python's ``date`` covers years 1 to 9999 only, so
-FEEL's wider year range gives null here (a warning names the cause).
+formatter prints each the way it was written. Years outside Python's 1..9999 and fractions
+finer than a microsecond are held by the value types of :mod:`.datetimes`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from .datetimes import format_year, make_date, make_date_time, make_time, nanos_of
 from .values import NUMBER_CONTEXT, DaysTimeDuration, YearsMonthsDuration
 
 _DATE = re.compile(r"(-?\d{4,9})-(\d\d)-(\d\d)")
@@ -48,10 +49,10 @@ def parse_date(text: str) -> date:
     if not match:
         raise TemporalError(f"not a date: {text!r}")
     year, month, day = (int(g) for g in match.groups())
-    if match.group(1).startswith("0") and len(match.group(1)) > 4:
+    if match.group(1).lstrip("-").startswith("0") and len(match.group(1).lstrip("-")) > 4:
         raise TemporalError(f"not a date: {text!r}")
     try:
-        return date(year, month, day)
+        return make_date(year, month, day)
     except ValueError as exc:
         raise TemporalError(f"not a date: {text!r} ({exc})") from exc
 
@@ -71,37 +72,42 @@ def _tz(match) -> object:
     return None
 
 
-def _time_parts(match) -> tuple[int, int, int, int]:
+def _time_parts(match) -> tuple[int, int, int, int, int]:
     hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3))
     fraction = match.group(4)
-    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    digits = (fraction[1:] + "000000000")[:9] if fraction else "0"
+    micro, nanos = divmod(int(digits), 1000)
     if hour > 23 or minute > 59 or second > 59:
         raise TemporalError("time out of range")
-    return hour, minute, second, micro
+    return hour, minute, second, micro, nanos
 
 
 def parse_time(text: str) -> time:
     match = _TIME.fullmatch(text)
     if not match:
         raise TemporalError(f"not a time: {text!r}")
-    hour, minute, second, micro = _time_parts(match)
-    return time(hour, minute, second, micro, tzinfo=_tz(match))
+    hour, minute, second, micro, nanos = _time_parts(match)
+    return make_time(hour, minute, second, micro, _tz(match), nanos=nanos)
 
 
 def parse_date_time(text: str) -> datetime:
     if "T" not in text:
         day = parse_date(text)
-        return datetime(day.year, day.month, day.day)
+        return make_date_time(day.year, day.month, day.day)
     day_text, time_text = text.split("T", 1)
     day = parse_date(day_text)
     match = _TIME.fullmatch(time_text)
     if not match:
         raise TemporalError(f"not a date and time: {text!r}")
     if time_text.startswith("24:00:00") and not match.group(4):
-        base = datetime(day.year, day.month, day.day, tzinfo=_tz(match))
+        base = make_date_time(day.year, day.month, day.day, tzinfo=_tz(match))
         return base + timedelta(days=1)
-    hour, minute, second, micro = _time_parts(match)
-    return datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=_tz(match))
+    hour, minute, second, micro, nanos = _time_parts(match)
+    try:
+        return make_date_time(day.year, day.month, day.day, hour, minute, second, micro,
+                              _tz(match), nanos=nanos)
+    except (ValueError, OverflowError) as exc:
+        raise TemporalError(f"not a date and time: {text!r} ({exc})") from exc
 
 
 def parse_duration(text: str):
@@ -133,7 +139,9 @@ def parse_temporal_literal(text: str):
 
 
 # -- formatting ---------------------------------------------------------------------------
-def _fraction(micro: int) -> str:
+def _fraction(micro: int, nanos: int = 0) -> str:
+    if nanos:
+        return "." + f"{micro:06d}{nanos:03d}".rstrip("0")
     return ("." + f"{micro:06d}".rstrip("0")) if micro else ""
 
 
@@ -154,11 +162,12 @@ def format_offset(tz, value) -> str:
 
 def format_time(value: time) -> str:
     return (f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-            f"{_fraction(value.microsecond)}{format_offset(value.tzinfo, value)}")
+            f"{_fraction(value.microsecond, nanos_of(value))}"
+            f"{format_offset(value.tzinfo, value)}")
 
 
 def format_date(value: date) -> str:
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    return f"{format_year(value.year)}-{value.month:02d}-{value.day:02d}"
 
 
 def format_date_time(value: datetime) -> str:
@@ -182,10 +191,11 @@ def add_months(value, months: int):
     """Shift a date or date-time by calendar months, clamping the day to the month's end."""
     total = value.year * 12 + (value.month - 1) + months
     year, month = divmod(total, 12)
-    if not 1 <= year <= 9999:
-        raise TemporalError("year out of range")
     day = min(value.day, calendar.monthrange(year, month + 1)[1])
-    return value.replace(year=year, month=month + 1, day=day)
+    if isinstance(value, datetime):
+        return make_date_time(year, month + 1, day, value.hour, value.minute, value.second,
+                              value.microsecond, value.tzinfo, nanos=nanos_of(value))
+    return make_date(year, month + 1, day)
 
 
 def months_between(later, earlier) -> int:
@@ -202,7 +212,7 @@ def as_date_time(value) -> datetime:
     """Promote a date to a date-time at midnight (UTC-less) for mixed arithmetic."""
     if isinstance(value, datetime):
         return value
-    return datetime(value.year, value.month, value.day)
+    return make_date_time(value.year, value.month, value.day)
 
 
 def time_seconds(value: time) -> int:
@@ -221,7 +231,8 @@ def time_offset(value: time):
 
 def time_key(value: time) -> tuple[bool, Decimal]:
     """Return (has zone, seconds since midnight UTC) for ordering times."""
-    seconds = Decimal(time_seconds(value)) + Decimal(value.microsecond).scaleb(-6)
+    seconds = Decimal(time_seconds(value)) + Decimal(
+        value.microsecond * 1000 + nanos_of(value)).scaleb(-9)
     offset = time_offset(value)
     if offset is None:
         return False, seconds

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
+from .. import datetimes
 from .. import temporal as tv
-from ..semantics import equals
+from ..semantics import equals, kind
 from ..values import DaysTimeDuration, YearsMonthsDuration
 from .arguments import date_value, integer, number, string
 from .registry import FeelError, builtin
@@ -37,7 +38,7 @@ def make_date(*args):
         return _parse(tv.parse_date, value)
     year, month, day = (integer(a, n) for a, n in zip(args, ("year", "month", "day")))
     try:
-        return date(year, month, day)
+        return datetimes.make_date(year, month, day)
     except ValueError as exc:
         raise FeelError(str(exc)) from exc
 
@@ -49,13 +50,14 @@ def make_date_time(*args):
         if isinstance(value, datetime):
             return value
         if isinstance(value, date):
-            return datetime(value.year, value.month, value.day)
+            return tv.as_date_time(value)
         return _parse(tv.parse_date_time, value)
     day, moment = args
     if not isinstance(day, date) or not isinstance(moment, time) or isinstance(moment, datetime):
         raise FeelError("date and time(date, time) needs a date and a time")
-    return datetime(day.year, day.month, day.day, moment.hour, moment.minute, moment.second,
-                    moment.microsecond, tzinfo=moment.tzinfo)
+    return datetimes.make_date_time(day.year, day.month, day.day, moment.hour, moment.minute,
+                                    moment.second, moment.microsecond, moment.tzinfo,
+                                    nanos=datetimes.nanos_of(moment))
 
 
 @builtin("time", "from", "hour, minute, second, offset?")
@@ -72,7 +74,7 @@ def make_time(*args):
     hour, minute = integer(args[0], "hour"), integer(args[1], "minute")
     second = number(args[2], "second")
     whole = int(second)
-    micro = int((second - whole) * 1000000)
+    micro, nanos = divmod(int((second - whole) * 1_000_000_000), 1000)
     tz = None
     if len(args) > 3 and args[3] is not None:
         offset = args[3]
@@ -83,7 +85,7 @@ def make_time(*args):
         except ValueError as exc:
             raise FeelError(str(exc)) from exc
     try:
-        return time(hour, minute, whole, micro, tzinfo=tz)
+        return datetimes.make_time(hour, minute, whole, micro, tz, nanos=nanos)
     except ValueError as exc:
         raise FeelError(str(exc)) from exc
 
@@ -135,7 +137,7 @@ def week_of_year(value):
 
 @builtin("is", "value1?, value2?")
 def same(a=None, b=None):
-    if type(a) is not type(b):
+    if kind(a) != kind(b):
         return False
     if isinstance(a, (datetime, time)):
         if a.tzinfo != b.tzinfo and not (
