@@ -75,10 +75,28 @@ def _remote_ref(schema) -> str | None:
     return None
 
 
+MAX_INTEGER_DIGITS = 18       # past 1e18 a JSON number in analysts' content is a mistake
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"the number {text[:24]}... is too large")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:24]} is too large")
+    return value
+
+
 def load_json(filename: str, source: bytes):
-    """Parse an analyst's JSON file strictly: no NaN or Infinity, no pathological nesting."""
+    """Parse an analyst's JSON file strictly: no NaN or Infinity, numbers a float can hold,
+    no pathological nesting."""
     try:
-        return json.loads(source, parse_constant=_no_constants)
+        return json.loads(source, parse_constant=_no_constants, parse_int=_bounded_int,
+                          parse_float=_finite_float)
     except RecursionError as exc:
         raise DefinitionInvalid(f"{filename}: nested too deeply", file=filename) from exc
     except (ValueError, UnicodeDecodeError) as exc:

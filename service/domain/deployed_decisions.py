@@ -11,6 +11,7 @@ from functools import lru_cache
 from ..decisions import DecisionModel, DecisionNotFound, DmnError
 from ..engine.ports import DecisionOutcome
 from ..errors import NotFound, ValidationFailed
+from ..sandbox import BudgetExceeded
 from ..store import Definition, to_jsonable
 from . import definitions
 
@@ -35,6 +36,11 @@ def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
                        decision=decision) from exc
     except DmnError as exc:
         raise ValidationFailed(f"decision {decision!r} failed: {exc}", decision=decision) from exc
+    except BudgetExceeded as exc:
+        # The table's own expressions ran too long or built too much (an analyst's FEEL
+        # loop, say): an error naming the decision, never a null outcome.
+        raise ValidationFailed(f"decision {decision!r} was stopped: {exc.message}",
+                               decision=decision, limit=exc.kind) from exc
     value = to_jsonable(result.value)
     record = {"definition_key": row.key, "definition_version": row.version,
               "decision": decision, "inputs": to_jsonable(_used_inputs(model, decision, inputs)),

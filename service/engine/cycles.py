@@ -35,14 +35,14 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.specs.StartTask import StartTask
 
 from .spiff_compat import is_end_join
-from .tasks import ConnectorTask, DecisionTask
+from .tasks import ConnectorTask, DecisionTask, ExpressionTask
 
 __all__ = ["unbounded_cycle"]
 
 _DECIDING = (ExclusiveGateway, InclusiveGateway, EventBasedGateway, BoundaryEvent)
-_RUNS_THROUGH = (ScriptTask, DecisionTask, ConnectorTask, ExclusiveGateway, InclusiveGateway,
-                 ParallelGateway, ThrowingEvent, NoneTask, SimpleBpmnTask, StartTask,
-                 BoundaryEventSplit, BoundaryEventJoin, StartEventSplit, StartEventJoin)
+_RUNS_THROUGH = (ScriptTask, DecisionTask, ConnectorTask, ExpressionTask, ExclusiveGateway,
+                 InclusiveGateway, ParallelGateway, ThrowingEvent, NoneTask, SimpleBpmnTask,
+                 StartTask, BoundaryEventSplit, BoundaryEventJoin, StartEventSplit, StartEventJoin)
 
 
 def _undecided(spec: Any) -> bool:

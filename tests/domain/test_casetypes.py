@@ -32,3 +32,13 @@ def test_ordinary_patterns_still_validate():
     with pytest.raises(ValidationFailed) as caught:
         validate(schema, {"sku": "12"})
     assert caught.value.extra["field"] == "sku" and "does not match" in caught.value.detail
+
+
+@pytest.mark.parametrize("number", ["1e309", "-1e400", "1" + "0" * 30])
+def test_analysts_json_with_numbers_no_float_can_hold_is_refused(number):
+    """A rules file with ``"keep": 1e309`` was a 500 at deploy (found by the deploy fuzz)."""
+    from service.domain.casetypes import load_json
+    from service.errors import DefinitionInvalid
+    with pytest.raises(DefinitionInvalid) as caught:
+        load_json("rules.json", f'{{"keep": {number}}}'.encode())
+    assert "too large" in caught.value.detail and caught.value.extra["file"] == "rules.json"
