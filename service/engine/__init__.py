@@ -22,11 +22,14 @@ Public API
     given twice is parsed once) once per ``(key, version)``; LRU, thread-safe. ``bindings``: source
     name -> ``ProcessDefinition.bindings``.
 
-``Runtime(decisions=None, connectors=None, clock=system_clock, script_cpu_seconds=1.0)``
+``Runtime(decisions=None, connectors=None, clock=system_clock, script_cpu_seconds=1.0,
+limits=EngineLimits())``
     ``start(spec, data, *, instance_id=None, initiator=None, timer_fired=False) -> Instance`` runs
     to the first wait state (``initiator`` fills ``camunda:initiator``; ``timer_fired`` starts a
     timer-start process as that timer firing now); ``load(spec, state) -> Instance`` rebuilds
-    from ``Instance.dumps()``.
+    from ``Instance.dumps()``. Each operation runs under one CPU budget of
+    ``script_cpu_seconds`` for everything it evaluates and under ``limits``
+    (``limits.EngineLimits``: steps, audit events, depth, stored state).
 
 ``Instance``
     ``id``, ``status`` ('waiting' | 'completed' | 'failed' | 'cancelled'), ``failure``
@@ -57,8 +60,9 @@ of a topic it handles are called, the others wait for a worker), a clock ``() ->
 Expressions: FEEL (``=...``), EL (``${...}``/``#{...}``, the JUEL subset of ``engine.juel``,
 compiled at deploy; ``compile_juel(text).evaluate(variables, now=clock)``) or restricted Python.
 
-Errors: ``DefinitionInvalid`` (deploy), ``EngineFailure`` (a process fault; recorded on the
-instance, not raised, during operations; raised by ``load`` for unreadable state), ``NotFound``
+Errors: ``DefinitionInvalid`` (deploy; also a cycle that cannot run), ``EngineFailure`` (a
+process fault or a spent limit, naming the element; recorded on the instance, not raised,
+during operations and ``dumps()``; raised by ``load`` for unreadable state), ``NotFound``
 and ``Conflict`` (caller mistakes), all from ``service.errors``.
 """
 from __future__ import annotations
@@ -68,6 +72,7 @@ from .bindings import BINDINGS_SUFFIX, pair_bindings
 from .definitions import ProcessDefinition, parse_definitions
 from .instance import Instance, Runtime
 from .library import ProcessLibrary, ProcessSpec
+from .limits import EngineLimits
 from .ports import (
     ConnectorError,
     ConnectorPort,
@@ -92,6 +97,7 @@ __all__ = [
     "DictDecisionPort",
     "EVENT_KINDS",
     "EngineEvent",
+    "EngineLimits",
     "ExternalTaskView",
     "FORMAT_VERSION",
     "FixedClock",

@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from service.errors import DefinitionInvalid
 
 from .bindings import BindingsInvalid, parse_bindings
+from .cycles import unbounded_cycle
 from .messages import CorrelatedMessage
 from .parser import NSMAP, OmniflowParser
 from .tasks import ConnectorTask, DecisionTask, ExternalTask
@@ -186,6 +187,20 @@ def _describe(parser: OmniflowParser, process: etree._Element, file: str, xml: b
     )
 
 
+def _check_cycles(parser: OmniflowParser, key: str, file: str, root: etree._Element,
+                  embedded: set[str]) -> None:
+    """Refuse a cycle that cannot run (see ``cycles``), naming its elements."""
+    for spec in _specs_of(parser, key):
+        if spec.name != key and spec.name not in embedded:
+            continue
+        found = unbounded_cycle(spec)
+        if found is not None:
+            why, elements = found
+            node = root.xpath("//*[@id=$id]", id=elements[0])
+            raise _invalid(f"the cycle {' -> '.join(elements)} cannot run: {why}", file,
+                           elements[0], node[0].sourceline if node else None)
+
+
 def _parse_file(name: str, content: bytes, max_bytes: int, bindings: Any) -> list[ProcessDefinition]:
     root = load_xml(name, content, max_bytes)
     _check_ids(name, root)
@@ -201,6 +216,8 @@ def _parse_file(name: str, content: bytes, max_bytes: int, bindings: Any) -> lis
     parser = OmniflowParser(bindings={name: bindings} if bindings is not None else None)
     try:
         parser.add_bpmn_xml(root, filename=name)
+        for process in processes:
+            _check_cycles(parser, process.get("id"), name, root, embedded)
         return [_describe(parser, p, name, bytes(content), embedded) for p in processes]
     except ValidationException as exc:
         raise _translate(name, root, exc) from exc

@@ -33,19 +33,21 @@ from SpiffWorkflow.util.task import TaskState
 
 from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
 from service.sandbox import BudgetExceeded, Limits, bounded, current, ensure
-from service.sandbox.python import MAX_DATA_CHARS, Sandbox
+from service.sandbox.python import Sandbox
 
 from . import assignment, conditions, forms
 from .catching import route_error
 from .conditions import live_data
 from .library import ProcessSpec
+from .limits import EngineLimits
 from .messages import CorrelatedMessage
 from .ports import ConnectorPort, DecisionPort, system_clock
 from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
 from .script_engine import EXTERNAL_KEY, InstanceScriptEngine, task_failure
 from .spiff_compat import force_state, refresh, run_ready_tasks
-from .stall import all_finished, blocking_task, finish_implicit_ends, merge_leaves
+from .stall import (all_finished, blocking_task, close_finished_scopes, finish_implicit_ends,
+                    merge_leaves)
 from .state import StateError, decode, encode, unstorable
 from .tasks import ExternalTask, HumanTask
 from .timers import fire_once, parse_when
@@ -55,16 +57,8 @@ __all__ = ["Instance", "Runtime"]
 
 log = logging.getLogger(__name__)
 
-#: SpiffWorkflow's task iterators stop at depth 1,000; fail well before a task becomes invisible.
-DEPTH_LIMIT = 800
-#: Automatic steps one operation may take: an endless loop without a wait state is a fault.
-STEP_LIMIT = 100_000
 #: Prune during a run once this many tasks were added since the last prune.
 PRUNE_EVERY = 200
-#: Timer firings one ``fire_due_timers`` call may process (a cycle far behind the clock).
-FIRE_LIMIT = 10_000
-#: Characters of stored state one instance may have (its data, live tasks and their internals).
-MAX_STATE_CHARS = 2 * MAX_DATA_CHARS
 
 
 class Runtime:
@@ -73,14 +67,17 @@ class Runtime:
     ``script_cpu_seconds`` is the CPU budget of one operation (start, complete, fire timers,
     deliver a message, retry): every script, expression and decision it evaluates and the
     engine's own steps share it (``service.sandbox.bounded``), so neither one expensive script nor
-    a loop of many cheap steps outlives it.
+    a loop of many cheap steps outlives it. ``limits`` bounds the steps, audit events, tree
+    depth and stored state of one operation (``limits.EngineLimits``).
     """
 
     def __init__(self, decisions: DecisionPort | None = None, connectors: ConnectorPort | None = None,
-                 clock: Callable[[], datetime] = system_clock, script_cpu_seconds: float = 1.0):
+                 clock: Callable[[], datetime] = system_clock, script_cpu_seconds: float = 1.0,
+                 limits: EngineLimits | None = None):
         self.decisions = decisions
         self.connectors = connectors
         self.clock = clock
+        self.limits = limits or EngineLimits()
         self.budget = Limits(cpu_seconds=script_cpu_seconds)
         self.sandbox = Sandbox(script_cpu_seconds)
 
@@ -130,9 +127,12 @@ class Runtime:
 
 
 def _operation(method: Callable) -> Callable:
-    """Run an operation under one budget (``Runtime.budget``) for everything it evaluates."""
+    """Run an operation under one budget (``Runtime.budget``) for everything it evaluates, and
+    count its steps and events against ``Runtime.limits`` from zero."""
     @functools.wraps(method)
     def run(self: "Instance", *args: Any, **kwargs: Any) -> Any:
+        self._steps, self._events_before = 0, len(self.engine.recorder.events)
+        self._fired = 0
         with bounded(self.runtime.budget):
             return method(self, *args, **kwargs)
     return run
@@ -151,6 +151,10 @@ class Instance:
         self._status = "waiting"
         self._failure: dict | None = None
         self._running = None            # the task the engine is running, for failures
+        self._steps = 0                 # automatic steps, events and cycle timer firings of
+        self._events_before = 0         # the current operation
+        self._fired = 0
+        engine.may_fire_timers = self._may_fire
 
     # -- state ------------------------------------------------------------------------------
 
@@ -184,8 +188,8 @@ class Instance:
         """Return the state as JSON text (no process spec inside), pruned of finished history.
 
         A state that cannot be stored fails the instance here, naming the element, rather than
-        the caller's save: one larger than ``MAX_STATE_CHARS`` (the element holding the most
-        data is named), or one holding a value with no JSON form (it is stored as its text).
+        the caller's save: one larger than ``limits.state_chars`` (the element holding the
+        most data is named), or one holding a value with no JSON form (it is stored as its text).
         """
         if self._status not in ("completed", "cancelled"):
             self._guarded(lambda: prune(self.workflow))
@@ -196,12 +200,13 @@ class Instance:
             self._fail_at(task, f"the instance state cannot be stored: {exc}; stored "
                                 f"{', '.join(repaired)} as text", limit="state")
             text = self._encode()
-        if len(text) > MAX_STATE_CHARS and self._status != "failed":
+        limit = self.runtime.limits.state_chars
+        if len(text) > limit and self._status != "failed":
             elements = [t for t in self._all_tasks() if getattr(t.task_spec, "bpmn_id", None)]
             task = max(elements or self._all_tasks(),
                        key=lambda t: (len(repr(t.data)), t.last_state_change))
             self._fail_at(task, f"the instance state is {len(text):,} characters; the limit is "
-                                f"{MAX_STATE_CHARS:,} (the most data is here)", limit="size")
+                                f"{limit:,} (the most data is here)", limit="size")
             text = self._encode()
         return text
 
@@ -295,20 +300,25 @@ class Instance:
 
     @_operation
     def fire_due_timers(self, now: datetime | None = None) -> int:
-        """Fire every timer due at ``now`` (default: the clock) and run on; return how many fired."""
+        """Fire every timer due at ``now`` (default: the clock) and run on; return how many fired.
+
+        One call is one operation: a cycle far behind the clock fires until half the operation's
+        budget (CPU, steps, events) is used, then leaves the rest due for the next call rather
+        than fail the instance for catching up (``next_due_at()`` then stays ``<= now``).
+        """
         if self._status != "waiting":
             return 0
         self.engine.now_override = now
         fired = 0
         try:
-            while fired < FIRE_LIMIT:
+            while fired < self.runtime.limits.timer_firings and not (fired and self._half_spent()):
                 before = {t.id: (t.state, repr(t.internal_data.get("event_value"))) for t in self._waiting()
                           if self._has_timer(t)}
                 due = [t for t in self._waiting() if self._has_timer(t)
                        and (timer_due(t) or self.engine.now()) <= self.engine.now()]
                 if not due:
                     break
-                self._guarded(self.workflow.refresh_timers)
+                self._guarded(self._refresh_timers)
                 after = {t.id: (t.state, repr(t.internal_data.get("event_value"))) for t in self._waiting()
                          if self._has_timer(t)}
                 progressed = sum(1 for k, v in before.items() if after.get(k) != v)
@@ -321,6 +331,33 @@ class Instance:
         finally:
             self.engine.now_override = None
         return fired
+
+    def _may_fire(self) -> bool:
+        """A repeating timer far behind the clock fires until half of this operation's budget is
+        spent (firings count as events: each one runs a path later in the same operation); the
+        cycles still due wait for the next operation. At least one fires in each."""
+        limits = self.runtime.limits
+        if self._fired and (self._fired >= limits.timer_firings or self._fired * 2 > limits.events
+                            or self._half_spent()):
+            return False
+        self._fired += 1
+        return True
+
+    def _half_spent(self) -> bool:
+        limits, budget = self.runtime.limits, current()
+        return (self._steps * 2 > limits.steps
+                or (len(self.engine.recorder.events) - self._events_before) * 2 > limits.events
+                or budget.remaining_seconds() * 2 < budget.limits.cpu_seconds)
+
+    def _refresh_timers(self) -> None:
+        """Let every waiting timer check the clock, as ``BpmnWorkflow.refresh_timers`` does, one
+        task at a time so that a fault names the timer."""
+        for task in list(self.workflow.event_manager.tasks.values()):
+            if isinstance(task.task_spec.event_definition,
+                          (TimerEventDefinition, MultipleEventDefinition)):
+                self._running = task
+                refresh(task)
+        self._running = None
 
     @_operation
     def deliver_message(self, name: str, payload: dict | None = None, *, task_id: str | None = None) -> None:
@@ -527,9 +564,9 @@ class Instance:
 
     def _check_depth(self) -> None:
         prune(self.workflow)
-        depth = max_depth(self.workflow)
-        if depth > DEPTH_LIMIT:
-            self._fail(f"task tree depth {depth} exceeds the engine limit of {DEPTH_LIMIT}",
+        depth, limit = max_depth(self.workflow), self.runtime.limits.depth
+        if depth > limit:
+            self._fail(f"task tree depth {depth} exceeds the engine limit of {limit}",
                        limit="depth")
 
     def _send_thrown_messages(self) -> None:
@@ -554,18 +591,21 @@ class Instance:
 
     def _run_steps(self) -> None:
         workflow = self.workflow
-        budget = current()
-        steps = [0]
+        budget, limits, recorder = current(), self.runtime.limits, self.engine.recorder
         last_size = [len(workflow.tasks)]
 
         def will_complete(task):
             self._running = task
 
         def did_complete(task):
-            steps[0] += 1
-            if steps[0] > STEP_LIMIT:
-                raise task_failure(task, f"more than {STEP_LIMIT} automatic steps without a wait "
-                                         "state (an endless loop?)", limit="steps")
+            self._steps += 1
+            if self._steps > limits.steps:
+                raise task_failure(task, f"more than {limits.steps:,} automatic steps in one "
+                                         "operation without waiting (an endless loop?)",
+                                   limit="steps")
+            if len(recorder.events) - self._events_before > limits.events:
+                raise task_failure(task, f"more than {limits.events:,} events in one operation "
+                                         "(an endless loop?)", limit="events")
             budget.tick()           # the engine's own work counts against the operation's budget
             budget.check_time()
 
@@ -573,15 +613,15 @@ class Instance:
             if len(workflow.tasks) - last_size[0] > PRUNE_EVERY:
                 prune(workflow)
                 last_size[0] = len(workflow.tasks)
-        self._running = None
-        workflow.refresh_timers()
+        self._refresh_timers()
         # Timers that fell due while running (refresh may make them ready) run now too, and
         # conditional events see the variables the steps changed (until nothing more fires).
         for _ in range(conditions.MAX_ROUNDS):
             while run_ready_tasks(workflow, will_complete, did_complete):
                 pass
             self._running = None
-            if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)):
+            if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)
+                    | close_finished_scopes(workflow)):
                 break
 
     def _check_end(self) -> None:

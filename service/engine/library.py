@@ -21,6 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from service.errors import DefinitionInvalid
 
+from .cycles import unbounded_cycle
 from .definitions import DEFAULT_MAX_BYTES, load_xml
 from .parser import OmniflowParser
 from .catching import INTERRUPT_HOOKS
@@ -122,5 +123,12 @@ class ProcessLibrary:
         if missing:
             raise DefinitionInvalid(f"process {key!r} calls {', '.join(sorted(missing))}, "
                                     "which is not among the sources given")
+        for process in [spec, *subprocess_specs.values()]:
+            # The stored definition is what runs, whatever checked it when it was stored: an
+            # undecided cycle would make the first instance recurse until the stack runs out.
+            found = unbounded_cycle(process, require_wait=False)
+            if found is not None:
+                raise DefinitionInvalid(f"process {key!r}: the cycle {' -> '.join(found[1])} "
+                                        f"cannot run: {found[0]}", element=found[1][0])
         finalize([spec, *subprocess_specs.values()])
         return ProcessSpec(key=key, version=version, spec=spec, subprocess_specs=subprocess_specs)

@@ -81,6 +81,8 @@ class InstanceScriptEngine(PythonScriptEngine):
         self.instance_id = instance_id
         self.now_override: datetime | None = None
         self.recorder = Recorder(self.now)
+        # Whether a repeating timer may fire once more in this operation (set by the instance).
+        self.may_fire_timers: Callable[[], bool] = lambda: True
 
     def now(self) -> datetime:
         return self.now_override or self.clock()

@@ -23,6 +23,9 @@ from typing import Any, Callable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    TimerConditionalEventDefinitionConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_VERSION
@@ -31,6 +34,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .messages import CorrelatedMessage
 from .spiff_compat import encoder_mode
+from .timers import ClockCycle, ClockDuration, ClockTimeDate
 
 __all__ = ["FORMAT_VERSION", "MIGRATIONS", "StateError", "decode", "encode", "migrate",
            "unstorable"]
@@ -67,7 +71,14 @@ def _message_to_dict(definition: CorrelatedMessage) -> dict:
 
 
 def _registry():
-    registry = BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter})
+    # Our event definitions can sit in task internals too (an event-based gateway keeps the
+    # event that fired it), so each needs a converter, as SpiffWorkflow's own classes have.
+    registry = BpmnWorkflowSerializer.configure({
+        **DEFAULT_CONFIG, BpmnWorkflow: _SpeclessWorkflowConverter,
+        ClockTimeDate: TimerConditionalEventDefinitionConverter,
+        ClockDuration: TimerConditionalEventDefinitionConverter,
+        ClockCycle: TimerConditionalEventDefinitionConverter,
+    })
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))
@@ -117,8 +128,11 @@ def unstorable(workflow: BpmnWorkflow) -> tuple[Any, list[str]]:
                 except (TypeError, ValueError):
                     mapping[key] = repr(value)[:1000]
                     element = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
-                    repaired.append(f"{label} {key!r}" + (f" of {element}" if element else ""))
-                    first = first or task
+                    where = f"{label} {key!r}" + (f" of {element}" if element else "")
+                    if where not in repaired:
+                        repaired.append(where)
+                    if first is None and element:
+                        first = task
     return first, repaired
 
 

@@ -131,10 +131,14 @@ class ClockCycle(CycleTimerEventDefinition):
     """A repeating timer (``R3/PT1H``, ``R/PT1H`` forever, ``R2/2024-05-01T09:00:00Z/PT1H``).
 
     Each call fires at most one cycle; ``Instance.fire_due_timers`` loops so that a clock moved
-    far ahead fires every cycle that fell due, in order.
+    far ahead fires every cycle that fell due, in order. When the instance says its operation
+    has used enough of its budget (``script_engine.may_fire_timers``), the cycles still due
+    wait for the next operation instead.
     """
 
     def cycle_complete(self, my_task):
+        if not my_task.workflow.script_engine.may_fire_timers():
+            return False
         event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:

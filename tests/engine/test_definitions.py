@@ -1,9 +1,11 @@
 """Deploy-time validation: safe XML, reserved ids, element and line of every fault."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from service.engine import parse_definitions
+from service.engine import ProcessLibrary, parse_definitions
 from service.errors import DefinitionInvalid
 
 from conftest import FIXTURES, source
@@ -55,3 +57,63 @@ def test_malformed_xml_has_a_line():
     with pytest.raises(DefinitionInvalid) as info:
         parse_definitions({"broken.bpmn": b"<bpmn:definitions xmlns:bpmn='x'>\n<oops>"})
     assert info.value.extra["file"] == "broken.bpmn"
+
+
+def _cycle(middle: str) -> dict[str, bytes]:
+    """start -> a (script) -> <middle, id b> -> a, with nothing else to decide or wait."""
+    return {"cycle.bpmn": f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="x">
+  <bpmn:message id="m1" name="go"/>
+  <bpmn:process id="cycle" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="a"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f3</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>n = 1</bpmn:script></bpmn:scriptTask>
+    {middle}
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="a" />
+    <bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="b" />
+    <bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="a" />
+  </bpmn:process>
+</bpmn:definitions>""".encode()}
+
+
+IO = '<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>'
+
+
+@pytest.mark.parametrize("middle", [
+    f'<bpmn:scriptTask id="b">{IO}<bpmn:script>m = 1</bpmn:script></bpmn:scriptTask>',
+    f'<bpmn:userTask id="b">{IO}</bpmn:userTask>',
+    f'<bpmn:parallelGateway id="b">{IO}</bpmn:parallelGateway>',
+    f'<bpmn:intermediateCatchEvent id="b">{IO}<bpmn:timerEventDefinition><bpmn:timeDuration>'
+    'PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+    f'<bpmn:receiveTask id="b" messageRef="m1">{IO}</bpmn:receiveTask>',
+])
+def test_a_cycle_no_gateway_decides_is_refused_naming_its_elements(middle):
+    """SpiffWorkflow predicts such a cycle without end: a RecursionError at the first start."""
+    with pytest.raises(DefinitionInvalid) as info:
+        parse_definitions(_cycle(middle))
+    assert info.value.extra["element"] == "a" and info.value.extra["line"] == 6
+    assert "a -> b" in info.value.detail and "gateway decides" in info.value.detail
+    with pytest.raises(DefinitionInvalid, match="a -> b"):          # and where a stored one loads
+        ProcessLibrary().spec("cycle", 1, _cycle(middle))
+
+
+def test_a_cycle_that_never_waits_is_refused_and_one_that_waits_is_not():
+    text = (FIXTURES / "loop.bpmn").read_text()
+    start, end = text.index('<bpmn:userTask id="review"'), text.index("</bpmn:userTask>")
+    review = ('<bpmn:scriptTask id="review"><bpmn:incoming>f1</bpmn:incoming>'
+              '<bpmn:incoming>f_again</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>'
+              '<bpmn:script>seen = True</bpmn:script>')
+    never_waits = {"loop.bpmn": (text[:start] + review + "</bpmn:scriptTask>"
+                                 + text[end + len("</bpmn:userTask>"):]).encode()}
+    with pytest.raises(DefinitionInvalid) as info:
+        parse_definitions(never_waits)
+    assert "never waits" in info.value.detail
+    assert info.value.detail.count("->") == 2                  # review -> count_pass -> more
+    assert {"review", "count_pass", "more"} <= set(info.value.detail.replace("->", " ").split())
+    assert parse_definitions(source("loop.bpmn"))               # the same loop with a user task
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[2].glob("bpmn/*.bpmn")),
+                         ids=lambda p: p.name)
+def test_the_shipped_processes_pass_the_cycle_checks(path):
+    assert parse_definitions({path.name: path.read_bytes()})

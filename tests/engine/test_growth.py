@@ -2,7 +2,6 @@
 ends only at its end event."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
