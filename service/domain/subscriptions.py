@@ -2,11 +2,17 @@
 
 Every save of an instance projects the message catches it waits at into
 ``message_subscription`` (:func:`sync`): the message name and the canonical JSON of the catch's
-correlation values. A catch matches a message of its name whose correlation holds every one of
-the catch's keys with an equal value (the engine's rule, see ``service/engine/messages.py``), so
-delivery looks up the canonical keys of every subset of the message's correlation (a handful: a
-correlation has one to three keys) and never deserializes a waiting workflow to find the right
-one (:func:`waiting_instances`).
+correlation values. Delivery (:func:`waiting_instances`) never deserializes a waiting workflow:
+
+* a catch **with correlation keys** (a Spiff correlation, a ``correlationKey`` property, a
+  Camunda 8 ``zeebe:subscription``) matches a message of its name whose correlation holds every
+  one of the catch's keys with an equal value (the engine's rule, see
+  ``service/engine/messages.py``): an index lookup of the canonical keys of every subset of
+  the message's correlation (a handful: a correlation has one to three keys);
+* a catch **without keys** (most Camunda 7 and bpmn.io files) matches as Camunda 7 correlates:
+  every correlation value of the message must equal the instance's variable of that name. The
+  subscription keeps the instance's scalar variables for that (``variables``), refreshed with
+  every save.
 """
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ from ..errors import ValidationFailed
 from ..store import Instance, MessageSubscription, joined, to_jsonable
 
 MAX_CORRELATION_KEYS = 6
+KEYLESS = "{}"                  # the canonical key of a catch that declares none
+MAX_VARIABLES = 200             # scalar variables kept for a keyless catch
+MAX_VARIABLE_TEXT = 400
 
 
 def _normal(value):
@@ -48,6 +57,17 @@ def _waiting(inst) -> list[tuple[str, dict, str | None]]:
     return out
 
 
+def _scalars(data) -> dict:
+    """The instance's variables a message can be correlated by: top-level scalars, bounded."""
+    out = {}
+    for name, value in (data or {}).items():
+        if len(out) >= MAX_VARIABLES:
+            break
+        if isinstance(value, (str, int, float, bool)) and len(str(value)) <= MAX_VARIABLE_TEXT:
+            out[str(name)] = _normal(value)
+    return out
+
+
 def sync(row: Instance, inst) -> None:
     """Make ``message_subscription`` match what the instance waits for (caller's transaction).
 
@@ -57,17 +77,24 @@ def sync(row: Instance, inst) -> None:
     if getattr(inst, "status", None) not in ("completed", "cancelled"):
         for name, correlation, element in _waiting(inst):
             wanted[(name, _stored_key(correlation), element)] = correlation
+    variables = _scalars(inst.data) if any(k[1] == KEYLESS for k in wanted) else None
     with joined():
-        have = {(s.name, s.correlation_key, s.element_id): s.id
+        have = {(s.name, s.correlation_key, s.element_id): s
                 for s in MessageSubscription.select().where(MessageSubscription.instance == row.id)}
-        gone = [sid for key, sid in have.items() if key not in wanted]
+        gone = [s.id for key, s in have.items() if key not in wanted]
         if gone:
             MessageSubscription.delete().where(MessageSubscription.id.in_(gone)).execute()
         new = [{"instance": row.id, "name": name, "correlation_key": key, "element_id": element,
-                "correlation": to_jsonable(wanted[(name, key, element)])}
+                "correlation": to_jsonable(wanted[(name, key, element)]),
+                "variables": variables if key == KEYLESS else None}
                for (name, key, element) in wanted if (name, key, element) not in have]
         if new:
             MessageSubscription.insert_many(new).execute()
+        stale = [s.id for key, s in have.items()
+                 if key in wanted and key[1] == KEYLESS and s.variables != variables]
+        if stale:
+            (MessageSubscription.update(variables=variables)
+             .where(MessageSubscription.id.in_(stale)).execute())
 
 
 def _candidate_keys(correlation: dict) -> list[str]:
@@ -84,13 +111,23 @@ def _candidate_keys(correlation: dict) -> list[str]:
 
 def waiting_instances(name: str, correlation: dict) -> list[int]:
     """Ids of instances with a catch for ``name`` that this correlation satisfies."""
-    query = (MessageSubscription.select(MessageSubscription.instance).distinct()
-             .join(Instance)
+    keys = [k for k in _candidate_keys(correlation) if k != KEYLESS]
+    keyed = (MessageSubscription.select(MessageSubscription.instance).distinct().join(Instance)
              .where(MessageSubscription.name == name,
-                    MessageSubscription.correlation_key.in_(_candidate_keys(correlation)),
-                    Instance.status == "waiting")
-             .order_by(MessageSubscription.instance))
-    return [s.instance_id for s in query]
+                    MessageSubscription.correlation_key.in_(keys),
+                    Instance.status == "waiting"))
+    found = {s.instance_id for s in keyed} if keys else set()
+    wanted = {str(k): _normal(v) for k, v in correlation.items()}
+    keyless = (MessageSubscription.select(MessageSubscription.instance,
+                                          MessageSubscription.variables).join(Instance)
+               .where(MessageSubscription.name == name,
+                      MessageSubscription.correlation_key == KEYLESS,
+                      Instance.status == "waiting"))
+    for s in keyless:
+        held = s.variables or {}
+        if all(k in held and held[k] == v for k, v in wanted.items()):
+            found.add(s.instance_id)
+    return sorted(found)
 
 
 __all__ = ["MAX_CORRELATION_KEYS", "correlation_key", "sync", "waiting_instances"]

@@ -103,6 +103,16 @@ def _external_tasks_and_notifications(db):
     db.create_tables([ExternalTask, NotificationPreference, TaskNotice], safe=True)
 
 
+def _keyless_message_catches(db):
+    """Version 6: ``message_subscription.variables``, the scalar variables of an instance
+    waiting at a catch without correlation keys, matched against a message's correlation
+    values as Camunda 7 does."""
+    if "variables" not in {c.name for c in db.get_columns("message_subscription")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("message_subscription", "variables",
+                                MessageSubscription.variables))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -110,6 +120,8 @@ MIGRATIONS = [
     (4, "audit trail anchored by the audit key, append-only in the database", _audit_anchored),
     (5, "external tasks with locks, notification preferences and notices",
      _external_tasks_and_notifications),
+    (6, "variables of instances waiting at message catches without correlation keys",
+     _keyless_message_catches),
 ]
 
 
