@@ -8,8 +8,8 @@ the element id and the line, translated here once from SpiffWorkflow's ``Validat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -21,9 +21,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from service.errors import DefinitionInvalid
 
+from .bindings import BindingsInvalid, parse_bindings
 from .messages import CorrelatedMessage
 from .parser import NSMAP, OmniflowParser
-from .tasks import ConnectorTask, DecisionTask
+from .tasks import ConnectorTask, DecisionTask, ExternalTask
 
 __all__ = ["ProcessDefinition", "parse_definitions", "load_xml", "RESERVED_IDS"]
 
@@ -43,6 +44,19 @@ class ProcessDefinition:
 
     The caller checks the references (called processes, decisions, connectors) against what is
     deployed; this module only reports them.
+
+    * ``connectors``: names the process calls through the ConnectorPort. It includes the
+      ``external_topics``, because a service that runs a connector of a topic itself
+      (``ConnectorPort.handles``) serves that topic; a topic no connector handles waits for an
+      external worker instead, so a service with workers need not register it.
+    * ``timer_start`` / ``timer_start_kind``: the text and kind (``timeCycle``, ``timeDate``,
+      ``timeDuration``) of the process's timer start event, or None: the service creates one
+      case per due time (``timers.next_start``) and starts it with ``Runtime.start(...,
+      timer_fired=True)``.
+    * ``bindings``: the connector bindings document given for the file (``{"bindings": {...}}``,
+      or ``{}``), to store beside the definition and hand to ``ProcessLibrary.spec``.
+    * ``notes``: what the file says that the engine does not run (listeners), one text each,
+      for the deployer to see; they do not stop the deploy.
     """
 
     key: str
@@ -54,6 +68,11 @@ class ProcessDefinition:
     connectors: tuple[str, ...]
     message_names: tuple[str, ...]
     message_starts: tuple[str, ...] = ()    # messages whose arrival starts a new instance
+    external_topics: tuple[str, ...] = ()
+    timer_start: str | None = None
+    timer_start_kind: str | None = None
+    bindings: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def _invalid(detail: str, file: str, element: str | None = None, line: int | None = None) -> DefinitionInvalid:
@@ -99,8 +118,9 @@ def _check_ids(name: str, root: etree._Element) -> None:
 
 def _translate(name: str, root: etree._Element, exc: Exception) -> DefinitionInvalid:
     element = getattr(exc, "id", None) or None
-    line = None
-    if element:
+    line = getattr(exc, "line_number", None)
+    line = line if isinstance(line, int) else None
+    if element and line is None:
         found = root.xpath("//*[@id=$id]", id=element)
         line = found[0].sourceline if found else None
     message = str(exc.args[0]) if exc.args else str(exc)
@@ -117,9 +137,19 @@ def _specs_of(parser: OmniflowParser, key: str) -> list:
     return specs
 
 
-def _describe(parser: OmniflowParser, key: str, name: str, file: str, xml: bytes,
+def _timer_start(process: etree._Element) -> tuple[str | None, str | None]:
+    for kind in ("timeCycle", "timeDate", "timeDuration"):
+        found = process.xpath(f"./bpmn:startEvent/bpmn:timerEventDefinition/bpmn:{kind}",
+                              namespaces=NSMAP)
+        if found:
+            return (found[0].text or "").strip() or None, kind
+    return None, None
+
+
+def _describe(parser: OmniflowParser, process: etree._Element, file: str, xml: bytes,
               embedded: set[str]) -> ProcessDefinition:
-    called, decisions, connectors, messages, starts = set(), set(), set(), set(), set()
+    key = process.get("id")
+    called, decisions, connectors, messages, starts, topics = set(), set(), set(), set(), set(), set()
     seen = set()
     for spec in _specs_of(parser, key):
         if spec.name in seen or (spec.name != key and spec.name not in embedded):
@@ -132,6 +162,8 @@ def _describe(parser: OmniflowParser, key: str, name: str, file: str, xml: bytes
                 decisions.add(task_spec.decision_ref)
             elif isinstance(task_spec, ConnectorTask):
                 connectors.add(task_spec.connector)
+            elif isinstance(task_spec, ExternalTask):
+                topics.add(task_spec.topic)
             definition = getattr(task_spec, "event_definition", None)
             if isinstance(task_spec, (CatchingEvent, ThrowingEvent)) and definition is not None:
                 definitions = definition.event_definitions if isinstance(
@@ -140,44 +172,61 @@ def _describe(parser: OmniflowParser, key: str, name: str, file: str, xml: bytes
                 messages.update(names)
                 if spec.name == key and isinstance(task_spec, StartEvent):
                     starts.update(names)
+    timer, timer_kind = _timer_start(process)
+    notes = tuple(f"{n['element']} (line {n['line']}): {n['note']}" for n in parser.notes)
     return ProcessDefinition(
-        key=key, name=name, file=file, xml=xml,
+        key=key, name=process.get("name") or key, file=file, xml=xml,
         called_processes=tuple(sorted(called)), decision_refs=tuple(sorted(decisions)),
-        connectors=tuple(sorted(connectors)), message_names=tuple(sorted(messages)),
-        message_starts=tuple(sorted(starts)),
+        connectors=tuple(sorted(connectors | topics)), message_names=tuple(sorted(messages)),
+        message_starts=tuple(sorted(starts)), external_topics=tuple(sorted(topics)),
+        timer_start=timer, timer_start_kind=timer_kind,
+        bindings={"bindings": {k: v.as_dict() for k, v in parser.bindings_for(file).items()}}
+        if parser.bindings_for(file) else {},
+        notes=notes,
     )
 
 
-def _parse_file(name: str, content: bytes, max_bytes: int) -> list[ProcessDefinition]:
+def _parse_file(name: str, content: bytes, max_bytes: int, bindings: Any) -> list[ProcessDefinition]:
     root = load_xml(name, content, max_bytes)
     _check_ids(name, root)
     processes = [p for p in root.findall(f"{{{BPMN_NS}}}process")
                  if p.get("isExecutable", "true") != "false"]
     if not processes:
-        raise _invalid("no executable bpmn:process in this file (isExecutable=\"true\")", name)
+        first = root.find(f"{{{BPMN_NS}}}process")
+        raise _invalid("no executable bpmn:process in this file (isExecutable=\"true\")", name,
+                       first.get("id") if first is not None else None,
+                       first.sourceline if first is not None else None)
     embedded = {n.get("id") for n in root.iter(f"{{{BPMN_NS}}}subProcess",
                                                 f"{{{BPMN_NS}}}transaction")}
-    parser = OmniflowParser()
+    parser = OmniflowParser(bindings={name: bindings} if bindings is not None else None)
     try:
         parser.add_bpmn_xml(root, filename=name)
-        return [_describe(parser, p.get("id"), p.get("name") or p.get("id"), name, bytes(content), embedded)
-                for p in processes]
+        return [_describe(parser, p, name, bytes(content), embedded) for p in processes]
     except ValidationException as exc:
         raise _translate(name, root, exc) from exc
     except (SpiffWorkflowException, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _invalid(f"cannot parse process: {exc}", name) from exc
 
 
-def parse_definitions(files: Mapping[str, bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[ProcessDefinition]:
+def parse_definitions(files: Mapping[str, bytes], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                      bindings: Mapping[str, Any] | None = None) -> list[ProcessDefinition]:
     """Validate BPMN files and return the executable processes they define.
 
+    ``bindings`` maps a BPMN file name to its connector bindings document (bytes, text or a
+    parsed dict; see ``bindings``; ``bindings.pair_bindings`` pairs the files of a deployment).
     Raises :class:`DefinitionInvalid` (``file``, ``element``, ``line``) for the first fault,
     including a process id defined twice across the files.
     """
     found: list[ProcessDefinition] = []
     owners: dict[str, str] = {}
+    bindings = dict(bindings or {})
     for name, content in files.items():
-        for definition in _parse_file(name, content, max_bytes):
+        if name in bindings:
+            try:
+                parse_bindings(name, bindings[name])
+            except BindingsInvalid as exc:
+                raise _invalid(str(exc), name) from exc
+        for definition in _parse_file(name, content, max_bytes, bindings.get(name)):
             if definition.key in owners:
                 raise _invalid(f"process id {definition.key!r} is defined in both "
                                f"{owners[definition.key]!r} and {name!r}", name, definition.key)

@@ -13,6 +13,17 @@ Two sources, read at parse time:
   ``formJsonSchema`` (SpiffWorkflow's own editor keeps schemas in separate files, named by
   ``formJsonSchemaFilename``; that name is passed through in the task's properties).
 
+* a form that is named but whose fields are not in the file (Camunda 7 ``camunda:formKey`` or
+  ``formRef``, a Camunda 8 ``zeebe:formDefinition``), or no form at all: a *generic* form
+  (:func:`generic_form`) that accepts any variables the person sends, typed as JSON types them,
+  within the service's size limits, as Camunda's tasklist does. It is marked
+  ``"x-omniflow-form": "generic"`` (with the form key in ``"x-form-key"``) and lists as
+  *suggested* fields the variables the process reads right after the task (a gateway's
+  conditions, the next task's assignee), so the inbox can offer them; the schema allows others
+  (``additionalProperties: true``);
+* a Camunda 8 form embedded in the file (``zeebe:userTaskForm``, Camunda Forms JSON): its
+  components with a ``key`` become fields (:func:`camunda_forms_schema`).
+
 The schema is what the inbox renders and what the API validates completed data against.
 """
 from __future__ import annotations
@@ -23,7 +34,10 @@ from typing import Any, Callable
 
 from .expressions import is_expression
 
-__all__ = ["FormError", "bind", "camunda_form", "inline_form"]
+__all__ = ["FormError", "GENERIC", "bind", "camunda_form", "camunda_forms_schema", "generic_form",
+           "inline_form", "is_generic", "suggest"]
+
+GENERIC = "generic"
 
 # No form accepts a whole number JSON cannot carry exactly (1e30 "is" an integer to JSON
 # Schema): an absurd amount is refused with a reason rather than stored rounded.
@@ -165,3 +179,69 @@ def inline_form(text: str) -> dict:
         raise FormError("formJsonSchema must be a JSON object")
     return schema
 
+
+
+def generic_form(form_key: str | None = None) -> dict:
+    """A form accepting any variables (see the module docstring); fields are suggested later."""
+    schema: dict = {"type": "object", "x-omniflow-form": GENERIC, "properties": {},
+                    "additionalProperties": True}
+    if form_key:
+        schema["x-form-key"] = form_key
+    return schema
+
+
+def is_generic(schema: dict) -> bool:
+    return schema.get("x-omniflow-form") == GENERIC
+
+
+def suggest(schema: dict, name: str, json_type: str | None) -> None:
+    """Add a suggested field to a generic form (a known type wins over none)."""
+    props = schema.setdefault("properties", {})
+    field = props.setdefault(name, {"title": name, "x-suggested": True})
+    if json_type and "type" not in field:
+        field["type"] = json_type
+
+
+_COMPONENT_TYPES = {
+    "textfield": {"type": "string"}, "textarea": {"type": "string"},
+    "number": {"type": "number"}, "checkbox": {"type": "boolean"},
+    "datetime": {"type": "string"}, "select": {"type": "string"}, "radio": {"type": "string"},
+    "checklist": {"type": "array"}, "taglist": {"type": "array"},
+}
+
+
+def camunda_forms_schema(text: str, form_key: str | None = None) -> dict:
+    """The JSON Schema of an embedded Camunda Forms document (fields with a ``key``).
+
+    Components we do not know (text, images, buttons) carry no data and are skipped; when no
+    field remains the form is generic.
+    """
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise FormError(f"the embedded Camunda form is not valid JSON: {exc}") from exc
+    properties: dict[str, dict] = {}
+    required: list[str] = []
+    stack = list(doc.get("components", [])) if isinstance(doc, dict) else []
+    while stack:
+        component = stack.pop(0)
+        if not isinstance(component, dict):
+            continue
+        stack.extend(c for c in component.get("components", []) if isinstance(c, dict))
+        key, kind = component.get("key"), component.get("type")
+        if not isinstance(key, str) or kind not in _COMPONENT_TYPES:
+            continue
+        prop = dict(_COMPONENT_TYPES[kind])
+        prop["title"] = str(component.get("label") or key)
+        values = component.get("values")
+        if kind in ("select", "radio") and isinstance(values, list):
+            prop["enum"] = [v.get("value") for v in values if isinstance(v, dict)]
+        if isinstance(component.get("validate"), dict) and component["validate"].get("required"):
+            required.append(key)
+        properties[key] = prop
+    if not properties:
+        return generic_form(form_key)
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema

@@ -24,6 +24,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
@@ -34,17 +35,21 @@ from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
 from service.sandbox import BudgetExceeded, Limits, bounded, current, ensure
 from service.sandbox.python import MAX_DATA_CHARS, Sandbox
 
-from . import assignment, forms
+from . import assignment, conditions, forms
+from .catching import route_error
+from .conditions import live_data
 from .library import ProcessSpec
 from .messages import CorrelatedMessage
 from .ports import ConnectorPort, DecisionPort, system_clock
 from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
-from .script_engine import InstanceScriptEngine, task_failure
+from .script_engine import EXTERNAL_KEY, InstanceScriptEngine, task_failure
 from .spiff_compat import force_state, refresh, run_ready_tasks
+from .stall import all_finished, blocking_task, finish_implicit_ends, merge_leaves
 from .state import StateError, decode, encode, unstorable
-from .tasks import HumanTask
-from .views import EngineEvent, UserTaskView, WaitingMessage
+from .tasks import ExternalTask, HumanTask
+from .timers import fire_once, parse_when
+from .views import EngineEvent, ExternalTaskView, UserTaskView, WaitingMessage, correlatable
 
 __all__ = ["Instance", "Runtime"]
 
@@ -83,13 +88,25 @@ class Runtime:
         return InstanceScriptEngine(sandbox=self.sandbox, decisions=self.decisions,
                                     connectors=self.connectors, clock=self.clock, instance_id=instance_id)
 
-    def start(self, spec: ProcessSpec, data: dict | None = None, *, instance_id: str | None = None) -> "Instance":
-        """Create an instance with ``data`` and run it to its first wait state or its end."""
+    def start(self, spec: ProcessSpec, data: dict | None = None, *, instance_id: str | None = None,
+              initiator: str | None = None, timer_fired: bool = False) -> "Instance":
+        """Create an instance with ``data`` and run it to its first wait state or its end.
+
+        ``initiator`` (who started it) is stored in the variable a start event names with
+        ``camunda:initiator``. ``timer_fired`` starts a process with a timer start event as
+        that timer firing now (the service schedules one case per due time, see
+        ``ProcessDefinition.timer_start``) instead of waiting for it.
+        """
         instance_id = instance_id or str(uuid.uuid4())
         engine = self._engine(instance_id)
         workflow = BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=engine)
         instance = Instance(self, spec, workflow, engine, instance_id)
-        instance._start(dict(data or {}))
+        data = dict(data or {})
+        for start in spec.spec.task_specs.values():
+            variable = getattr(start, "initiator_variable", None)
+            if variable and initiator is not None:
+                data.setdefault(variable, initiator)
+        instance._start(data, timer_fired=timer_fired)
         return instance
 
     def load(self, spec: ProcessSpec, state: str | bytes) -> "Instance":
@@ -207,7 +224,11 @@ class Instance:
                     if isinstance(t.task_spec, HumanTask)]
 
     def next_due_at(self) -> datetime | None:
-        """Return when the earliest pending timer falls due, or ``None``."""
+        """Return when the earliest pending timer falls due, or ``None``.
+
+        After ``fire_due_timers(now)`` this is later than ``now`` (or None): the worker selects
+        instances by ``next_due_at <= now`` and would otherwise pick this one again at once.
+        """
         if self._status != "waiting":
             return None
         dues = [timer_due(t) for t in self._waiting() if self._has_timer(t)]
@@ -215,16 +236,41 @@ class Instance:
         return min(dues) if dues else None
 
     def waiting_messages(self) -> list[WaitingMessage]:
-        """Return the message catches waiting now, with the values they are correlated by."""
+        """Return the message catches waiting now, with the values they are correlated by.
+
+        A catch that declares no correlation key of its own (most Camunda 7 and bpmn.io files)
+        has ``keyed=False`` and carries the process ``variables`` it can be matched on, as
+        Camunda 7 correlates: see :class:`~service.engine.views.WaitingMessage`.
+        """
         if self._status != "waiting":
             return []
         found = []
         for task in self._waiting():
             for definition in self._definitions(task):
                 if isinstance(definition, CorrelatedMessage):
-                    found.append(WaitingMessage(definition.name, dict(task.internal_data.get("correlation", {})),
-                                                task.task_spec.bpmn_id, str(task.id)))
+                    keyed = bool(definition.correlation)
+                    found.append(WaitingMessage(
+                        definition.name, dict(task.internal_data.get("correlation", {})),
+                        task.task_spec.bpmn_id, str(task.id), keyed=keyed,
+                        variables={} if keyed else correlatable(live_data(task.workflow, task.data))))
         return found
+
+    def external_tasks(self) -> list[ExternalTaskView]:
+        """Return the external tasks waiting for a worker (Camunda's external tasks, Zeebe jobs)."""
+        if self._status not in ("waiting", "failed"):
+            return []
+        out = []
+        for task in self._all_tasks():
+            waiting = task.internal_data.get(EXTERNAL_KEY)
+            if task.state != TaskState.STARTED or waiting is None:
+                continue
+            spec = task.task_spec
+            out.append(ExternalTaskView(
+                id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+                topic=waiting["topic"], variables=dict(task.data), retries=spec.retries,
+                priority=spec.priority, headers=dict(spec.headers), process_key=self.spec.key,
+                created_at=parse_when(waiting["since"])))
+        return out
 
     # -- operations -------------------------------------------------------------------------
 
@@ -277,11 +323,14 @@ class Instance:
         return fired
 
     @_operation
-    def deliver_message(self, name: str, payload: dict | None = None) -> None:
-        """Deliver message ``name`` to the first waiting catch it correlates with, and run on."""
+    def deliver_message(self, name: str, payload: dict | None = None, *, task_id: str | None = None) -> None:
+        """Deliver message ``name`` to the first waiting catch it correlates with (or to the catch
+        ``task_id``, from ``waiting_messages``), and run on."""
         self._require_waiting()
         payload = dict(payload or {})
         for task in self._waiting():
+            if task_id is not None and str(task.id) != str(task_id):
+                continue
             for definition in self._definitions(task):
                 if (isinstance(definition, CorrelatedMessage) and definition.name == name
                         and definition.matches(task.internal_data.get("correlation", {}), payload)):
@@ -293,6 +342,64 @@ class Instance:
                     return
         raise NotFound(f"instance {self.id} is not waiting for message {name!r} with that correlation",
                        message=name)
+
+    @_operation
+    def complete_external(self, task_id: str, variables: dict | None = None, *,
+                          worker: str | None = None) -> None:
+        """A worker finished external task ``task_id``: set its variables and run on."""
+        task = self._external(task_id)
+        variables = dict(variables or {})
+        task.data.update(variables)
+        task.internal_data.pop(EXTERNAL_KEY, None)
+        self.engine.recorder.emit("external_task_completed", task, topic=task.task_spec.topic,
+                                  worker=worker, variables=variables)
+        self._guarded(task.complete)
+        self._advance()
+
+    @_operation
+    def throw_bpmn_error(self, task_id: str, code: str, message: str | None = None,
+                         variables: dict | None = None, *, worker: str | None = None) -> None:
+        """A worker reports business error ``code`` for external task ``task_id``.
+
+        The error goes to the task's error boundary event, else an error event sub-process of
+        its scope, then outward (see ``catching``), as Camunda does; variables are set first.
+        When nothing catches it the instance fails, naming the element and the code.
+        """
+        task = self._external(task_id)
+        if not isinstance(code, str) or not code.strip():
+            raise Conflict("a BPMN error needs an error code", task_id=task_id)
+        variables = dict(variables or {})
+        task.data.update(variables)
+        self.engine.recorder.emit("bpmn_error_thrown", task, topic=task.task_spec.topic,
+                                  error_code=code, message=message, worker=worker)
+        routed = [False]
+
+        def route():
+            routed[0] = route_error(task, code, message, variables)
+        self._guarded(route)
+        if self._status != "waiting":
+            return
+        if not routed[0]:
+            failure = task_failure(task, f"BPMN error {code!r} ({message or 'no message'}) was not "
+                                         "caught by a boundary event or an event sub-process",
+                                   bpmn_error_code=code)
+            self._fail(failure.detail, **failure.extra)
+            return
+        task.internal_data.pop(EXTERNAL_KEY, None)
+        self._advance()
+
+    def fail_external(self, task_id: str, message: str, *, details: str | None = None,
+                      retryable: bool = True) -> None:
+        """Record that a worker gave up on external task ``task_id`` (Camunda: retries at 0).
+
+        The instance fails naming the element (the caller opens an incident); the task keeps
+        waiting, so :meth:`retry` makes it available to workers again.
+        """
+        task = self._external(task_id)
+        failure = task_failure(task, f"external task {task.task_spec.topic!r} failed: {message}",
+                               retryable=retryable, external=True, topic=task.task_spec.topic,
+                               details=details)
+        self._fail(failure.detail, **failure.extra)
 
     @_operation
     def retry(self) -> None:
@@ -316,10 +423,27 @@ class Instance:
     # -- internals --------------------------------------------------------------------------
 
     @_operation
-    def _start(self, data: dict) -> None:
+    def _start(self, data: dict, timer_fired: bool = False) -> None:
         start = self.workflow.task_tree
         start.data.update(data)
+        if timer_fired:
+            self._guarded(self._run_steps)
+            for task in self._waiting():
+                if isinstance(task.task_spec, StartEvent) and self._has_timer(task):
+                    self._guarded(lambda task=task: fire_once(task, self.engine.now()))
         self._advance()
+
+    def _external(self, task_id: str):
+        if self._status not in ("waiting", "failed"):
+            raise Conflict(f"instance {self.id} is {self._status}", status=self._status)
+        task = self._task(task_id)
+        if not isinstance(task.task_spec, ExternalTask) or EXTERNAL_KEY not in task.internal_data \
+                or task.state != TaskState.STARTED:
+            raise Conflict(f"task {task_id} is not an external task waiting for a worker",
+                           task_id=task_id)
+        if self._status == "failed":
+            raise Conflict(f"instance {self.id} has failed; retry it first", status=self._status)
+        return task
 
     def _require_waiting(self) -> None:
         if self._status != "waiting":
@@ -361,7 +485,13 @@ class Instance:
         except OmniflowError:
             raise
         except Exception as exc:  # SpiffWorkflow or an engine bug: an incident, not a crash
-            self._fail_at(getattr(exc, "task", None) or self._running, f"{type(exc).__name__}: {exc}")
+            spec = getattr(exc, "task_spec", None)          # SpiffWorkflow's WorkflowException
+            task = getattr(exc, "task", None) or self._running
+            if task is None and getattr(spec, "bpmn_id", None):
+                self._fail(f"{spec.bpmn_name or spec.bpmn_id!r} ({spec.bpmn_id}): "
+                           f"{type(exc).__name__}: {exc}", element=spec.bpmn_id)
+            else:
+                self._fail_at(task, f"{type(exc).__name__}: {exc}")
             log.warning("engine fault", extra={"instance": self.id, "error": str(exc)})
         finally:
             self._running = None
@@ -388,6 +518,7 @@ class Instance:
         """Run automatic steps to the next wait state, then prune, check and scan."""
         self._guarded(self._run_steps)
         self._guarded(self._check_end)
+        self._guarded(self._check_stall)
         self._guarded(self._check_depth)
         self._guarded(lambda: self.engine.recorder.scan(self.workflow, self._on_ready))
         # An end event may throw the message, so a completed instance sends too.
@@ -444,21 +575,37 @@ class Instance:
                 last_size[0] = len(workflow.tasks)
         self._running = None
         workflow.refresh_timers()
-        # Timers that fell due while running (refresh may make them ready) run now too.
-        while run_ready_tasks(workflow, will_complete, did_complete):
-            pass
+        # Timers that fell due while running (refresh may make them ready) run now too, and
+        # conditional events see the variables the steps changed (until nothing more fires).
+        for _ in range(conditions.MAX_ROUNDS):
+            while run_ready_tasks(workflow, will_complete, did_complete):
+                pass
+            self._running = None
+            if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)):
+                break
 
     def _check_end(self) -> None:
         workflow = self.workflow
         if not workflow.is_completed():
             return
         end = workflow.get_next_task(spec_name="End", state=TaskState.COMPLETED)
-        if end is not None or self.engine.recorder.terminated:
+        implicit = end is None and all_finished(workflow)      # a path ended without an end event
+        if implicit:
+            merge_leaves(workflow)
+        if end is not None or implicit or self.engine.recorder.terminated:
             self._status = "completed"
             self.engine.recorder.emit("process_completed", data=workflow.data)
         else:
             self._fail("the engine stopped without reaching an end event (an engine limit was hit)",
                        limit="no-end")
+
+    def _check_stall(self) -> None:
+        blocked = blocking_task(self.workflow)
+        if blocked is not None:
+            failure = task_failure(blocked, "the process stopped here with nothing to wait for (no "
+                                            "user task, external task, timer, message, signal or "
+                                            "condition) and no end reached", limit="stall")
+            self._fail(failure.detail, **failure.extra)
 
     def _on_ready(self, task) -> dict:
         def evaluate(text):

@@ -23,6 +23,9 @@ from service.errors import DefinitionInvalid
 
 from .definitions import DEFAULT_MAX_BYTES, load_xml
 from .parser import OmniflowParser
+from .catching import INTERRUPT_HOOKS
+from .compensation import COMPENSATION_HOOKS
+from .io_mapping import IO_HOOKS
 from .recorder import SPEC_HOOKS
 
 __all__ = ["ProcessLibrary", "ProcessSpec"]
@@ -39,7 +42,8 @@ class ProcessSpec:
 
 
 def finalize(specs: list) -> None:
-    """Attach our hooks and SpiffWorkflow's loop-merge callbacks to freshly parsed specs.
+    """Attach our hooks (input/output mappings, the recorder) and SpiffWorkflow's loop-merge
+    callbacks to freshly parsed specs, in that order.
 
     Multi-instance and loop tasks connect their child's ``completed_event`` only when they create
     a child; an instance loaded in a new process after all children were created would never
@@ -47,7 +51,7 @@ def finalize(specs: list) -> None:
     """
     for spec in specs:
         for task_spec in spec.task_specs.values():
-            for event_name, fn in SPEC_HOOKS:
+            for event_name, fn in (*IO_HOOKS, *INTERRUPT_HOOKS, *COMPENSATION_HOOKS, *SPEC_HOOKS):
                 event = getattr(task_spec, event_name)
                 if not event.is_connected(fn):
                     event.connect(fn)
@@ -66,12 +70,16 @@ class ProcessLibrary:
         self._cache: OrderedDict[tuple[str, Any], ProcessSpec] = OrderedDict()
         self._lock = threading.Lock()
 
-    def spec(self, key: str, version: Any, sources: Mapping[str, bytes]) -> ProcessSpec:
+    def spec(self, key: str, version: Any, sources: Mapping[str, bytes],
+             bindings: Mapping[str, Any] | None = None) -> ProcessSpec:
         """Return the parsed spec of process ``key`` at ``version``.
 
-        ``sources`` maps file names to the BPMN of this version and of every process it calls;
-        it is read only on a cache miss. Two threads missing at once may both parse; the first
-        result stored wins, which is harmless because parsing is deterministic.
+        ``sources`` maps file names to the BPMN of this version and of every process it calls
+        (the same file may appear under two names when a process calls another of its file: it
+        is parsed once); ``bindings`` maps a source name to its connector bindings
+        (``ProcessDefinition.bindings``). Both are read only on a cache miss. Two threads missing
+        at once may both parse; the first result stored wins, which is harmless because parsing
+        is deterministic.
         """
         cache_key = (key, version)
         with self._lock:
@@ -79,7 +87,7 @@ class ProcessLibrary:
             if found is not None:
                 self._cache.move_to_end(cache_key)
                 return found
-        parsed = self._parse(key, version, sources)
+        parsed = self._parse(key, version, sources, bindings)
         with self._lock:
             found = self._cache.setdefault(cache_key, parsed)
             self._cache.move_to_end(cache_key)
@@ -94,8 +102,9 @@ class ProcessLibrary:
     def __len__(self) -> int:
         return len(self._cache)
 
-    def _parse(self, key: str, version: Any, sources: Mapping[str, bytes]) -> ProcessSpec:
-        parser = OmniflowParser()
+    def _parse(self, key: str, version: Any, sources: Mapping[str, bytes],
+               bindings: Mapping[str, Any] | None = None) -> ProcessSpec:
+        parser = OmniflowParser(bindings=bindings)
         current = None
         try:
             for name, content in sources.items():

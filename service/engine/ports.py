@@ -63,6 +63,14 @@ class ConnectorError(Exception):
 
 @runtime_checkable
 class ConnectorPort(Protocol):
+    """Calls to the systems around the process.
+
+    A port may also offer ``handles(name) -> bool``: an external task (``camunda:type=
+    "external"``, ``zeebe:taskDefinition``) whose topic it handles is called through it;
+    one it does not handle waits for an external worker (``Instance.external_tasks``). A port
+    without ``handles`` runs every topic, as before external tasks existed.
+    """
+
     def call(self, name: str, params: dict, *, idempotency_key: str) -> Any:
         """Call connector ``name``; the same ``idempotency_key`` must not act twice."""
 
@@ -121,6 +129,11 @@ class ConnectorRegistry:
         return set(self._functions)
 
     def __contains__(self, name: object) -> bool:
+        return name in self._functions
+
+    def handles(self, name: str) -> bool:
+        """Whether a connector runs ``name``: an external task of this topic is then called
+        here instead of waiting for a worker (see ``ConnectorPort``)."""
         return name in self._functions
 
     def call(self, name: str, params: dict, *, idempotency_key: str) -> Any:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
@@ -118,7 +120,8 @@ class Recorder:
     # -- scan -------------------------------------------------------------------------------
 
     def scan(self, workflow: Any, on_ready: Callable[[Any], dict]) -> None:
-        """Announce newly ready human tasks and newly waiting timers/message catches."""
+        """Announce newly ready human tasks and newly waiting timers, messages, signals and
+        conditions (so a case's timeline always says what it waits for)."""
         for task in workflow.get_tasks(state=TaskState.READY, manual=True):
             if isinstance(task.task_spec, HumanTask) and not task.internal_data.get(_ANNOUNCED):
                 task.internal_data[_ANNOUNCED] = True
@@ -137,6 +140,13 @@ class Recorder:
                         task.internal_data[_ANNOUNCED] = True
                         self.emit("message_waiting", task, message=definition.name,
                                   correlation=task.internal_data.get("correlation", {}))
+                elif isinstance(definition, (SignalEventDefinition, ConditionalEventDefinition)):
+                    if not task.internal_data.get(_ANNOUNCED):
+                        task.internal_data[_ANNOUNCED] = True
+                        if isinstance(definition, SignalEventDefinition):
+                            self.emit("signal_waiting", task, signal=definition.name)
+                        else:
+                            self.emit("condition_waiting", task, condition=definition.expression)
 
 
 def timer_due(task: Any) -> datetime | None:

@@ -19,24 +19,23 @@ from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.util.task import TaskState
 
 from service.errors import EngineFailure
 from service.sandbox import BudgetExceeded
 from service.sandbox.python import Sandbox, ScriptError, ScriptRejected
 from service.sandbox.sizes import check_storable
 
+from .catching import route_error
 from .expressions import ExpressionError, classify, evaluate_feel
+from .io_mapping import evaluate_parameters
 from .juel import JuelError, JuelEvaluationError, compile_juel
 from .ports import ConnectorError, ConnectorPort, DecisionOutcome, DecisionPort
 from .recorder import Recorder
-from .spiff_compat import refresh
 
-__all__ = ["InstanceScriptEngine", "task_failure"]
+__all__ = ["EXTERNAL_KEY", "InstanceScriptEngine", "task_failure"]
+
+#: ``internal_data`` key of an external task waiting for a worker: ``{"topic", "since"}``.
+EXTERNAL_KEY = "omniflow_external"
 
 
 def task_failure(task: Any, message: str, *, retryable: bool = False, **extra: Any) -> EngineFailure:
@@ -100,8 +99,12 @@ class InstanceScriptEngine(PythonScriptEngine):
     def evaluate(self, task, expression, external_context=None):
         scope = dict(external_context or {})
         scope.update(task.data)
+        return self.evaluate_in(task, expression, scope)
+
+    def evaluate_in(self, task, expression, data):
+        """Evaluate against ``data`` (not the task's own); failures name ``task``'s element."""
         try:
-            return self.evaluate_text(expression, scope)
+            return self.evaluate_text(expression, data)
         except EngineFailure:
             raise
         except BudgetExceeded as exc:
@@ -171,52 +174,48 @@ class InstanceScriptEngine(PythonScriptEngine):
 
     # -- connectors -------------------------------------------------------------------------
 
-    def _params(self, task: Any, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: self._params(task, v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._params(task, v) for v in value]
-        return self.evaluate(task, value)
-
     def run_connector(self, task: Any, spec: Any) -> bool | None:
+        params = dict(evaluate_parameters(task, spec.params))
+        return self._call(task, spec.connector, params, spec.result_variable)
+
+    def run_external(self, task: Any, spec: Any) -> bool | None:
+        """Run an external task with the service's own connector for its topic, if it has one
+        (``ConnectorPort.handles``; a port without it runs every topic, as before), else leave
+        it waiting for a worker."""
+        port = self.connectors
+        handles = getattr(port, "handles", None)
+        if port is not None and (handles is None or handles(spec.topic)):
+            mapping = getattr(spec, "io_mapping", None)
+            names = [p.target.split(".")[0] for p in (mapping.inputs if mapping else ())]
+            params = {name: task.data.get(name) for name in names}
+            return self._call(task, spec.topic, params, spec.result_variable)
+        task.internal_data[EXTERNAL_KEY] = {"topic": spec.topic, "since": self.now().isoformat()}
+        self.recorder.emit("external_task_created", task, topic=spec.topic)
+        return None
+
+    def _call(self, task: Any, name: str, params: dict, result_variable: str) -> bool | None:
         if self.connectors is None:
             raise task_failure(task, "no connector port is configured")
-        params = self._params(task, spec.params)
-        self._check_storable(task, f"{spec.connector} parameters", params)
+        self._check_storable(task, f"{name} parameters", params)
         key = f"{self.instance_id}:{task.id}"
         try:
-            result = self.connectors.call(spec.connector, params, idempotency_key=key)
+            result = self.connectors.call(name, params, idempotency_key=key)
         except ConnectorError as exc:
-            self.recorder.emit("connector_called", task, connector=spec.connector, params=params,
+            self.recorder.emit("connector_called", task, connector=name, params=params,
                                idempotency_key=key, error=exc.message,
                                bpmn_error_code=exc.bpmn_error_code)
-            if exc.bpmn_error_code and self._throw_error(task, exc):
+            if exc.bpmn_error_code and route_error(task, exc.bpmn_error_code, exc.message,
+                                                   {"error_code": exc.bpmn_error_code,
+                                                    "message": exc.message}):
                 return None
-            raise task_failure(task, f"connector {spec.connector!r} failed: {exc.message}",
-                               retryable=exc.retryable, connector=spec.connector,
+            raise task_failure(task, f"connector {name!r} failed: {exc.message}",
+                               retryable=exc.retryable, connector=name,
                                bpmn_error_code=exc.bpmn_error_code) from exc
-        self._check_storable(task, spec.result_variable, result)
-        task.data[spec.result_variable] = result
-        self.recorder.emit("connector_called", task, connector=spec.connector, params=params,
+        self._check_storable(task, result_variable, result)
+        task.data[result_variable] = result
+        self.recorder.emit("connector_called", task, connector=name, params=params,
                            idempotency_key=key, result=result)
         return True
-
-    def _throw_error(self, task: Any, exc: ConnectorError) -> bool:
-        """Route a coded connector error to a matching error boundary event of ``task``."""
-        parent = task.parent
-        if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-            return False
-        for sibling in parent.children:
-            spec = sibling.task_spec
-            definition = getattr(spec, "event_definition", None)
-            if (isinstance(spec, BoundaryEvent) and sibling.state == TaskState.WAITING
-                    and isinstance(definition, ErrorEventDefinition)
-                    and definition.code in (None, exc.bpmn_error_code)):
-                payload = {"error_code": exc.bpmn_error_code, "message": exc.message}
-                spec.catch(sibling, BpmnEvent(definition, payload=payload))
-                refresh(sibling)
-                return True
-        return False
 
 
 def map_decision_result(value: Any, mapping: str) -> Any:
@@ -226,6 +225,10 @@ def map_decision_result(value: Any, mapping: str) -> Any:
     rows = value if isinstance(value, list) else [value]
     if mapping == "resultList":
         return rows
+    if mapping == "dmnResult":
+        # Camunda 8: the decision's value as FEEL has it; one output column is the bare value.
+        values = [next(iter(r.values())) if isinstance(r, dict) and len(r) == 1 else r for r in rows]
+        return None if not values else values[0] if len(values) == 1 else values
     if mapping == "collectEntries":
         out = []
         for row in rows:

@@ -22,9 +22,9 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 
-__all__ = ["TESTED_VERSIONS", "check_version", "child_ids", "encoder_mode", "force_state",
-           "is_end_join", "parent_id", "refresh", "remove_child", "run_ready_tasks",
-           "spiff_extensions", "splice_out"]
+__all__ = ["TESTED_VERSIONS", "add_child", "check_version", "child_ids", "copy_task_attrs",
+           "encoder_mode", "force_state", "instances_of", "is_end_join", "parent_id", "refresh",
+           "remove_child", "run_ready_tasks", "spiff_extensions", "splice_out"]
 
 TESTED_VERSIONS = ("3.2.0",)
 
@@ -96,6 +96,26 @@ def refresh(task: Any) -> None:
     """Let a task re-check whether it may run: a timer whose time came, a catch that was given
     its event (``task_spec.catch``), as ``EventManager.catch`` and ``refresh_timers`` do."""
     task.task_spec._update(task)
+
+
+def add_child(task: Any, spec: Any, state: int) -> Any:
+    """Add a child task of ``spec`` under ``task`` that SpiffWorkflow will not remove when it
+    syncs the children with the spec's outputs (``triggered``), as its multi-instance tasks
+    do for each instance; used for instances, compensation handlers and event sub-processes."""
+    child = task._add_child(spec, state)
+    child.triggered = True
+    return child
+
+
+def instances_of(task: Any) -> list:
+    """The instance (child) tasks of a multi-instance or loop task."""
+    return list(task.task_spec._instances(task))
+
+
+def copy_task_attrs(parser: Any, original: Any, loop_characteristics: Any) -> None:
+    """Move a task's flows and attributes onto the multi-instance task that wraps it (the
+    parser renames the original ``<id> [child]``), as SpiffWorkflow's own loop parsing does."""
+    parser._copy_task_attrs(original, loop_characteristics)
 
 
 def force_state(task: Any, state: int) -> None:

@@ -28,7 +28,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-__all__ = ["ClockCycle", "ClockDuration", "ClockTimeDate", "due_of", "parse_when", "to_duration"]
+from .spiff_compat import refresh
+
+__all__ = ["ClockCycle", "ClockDuration", "ClockTimeDate", "check_literal", "due_of", "fire_once",
+           "next_start", "parse_when", "to_duration"]
 
 _ISO_LITERAL = re.compile(r"^(R\d*/|P(?=\d|T)|\d{4}-\d{2}-\d{2})", re.I)
 
@@ -39,6 +42,25 @@ def _resolve(my_task: Any, text: str) -> Any:
     if _ISO_LITERAL.match(stripped):
         return stripped
     return my_task.workflow.script_engine.evaluate(my_task, stripped)
+
+
+def _read(my_task: Any, text: str, read: Any) -> Any:
+    """``read(value)`` of the timer's value; a value that is not a date, duration or interval
+    fails naming the timer's element (it comes from data, so it is an incident, not a crash)."""
+    value = _resolve(my_task, text)
+    try:
+        return read(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise TimerValueError(my_task, f"timer {text!r} gave {value!r}, which is not an ISO 8601 "
+                                       f"date, duration or repeating interval: {exc}") from exc
+
+
+class TimerValueError(ValueError):
+    """A timer expression gave a value that is no time; ``task`` is the timer's task."""
+
+    def __init__(self, task: Any, message: str):
+        super().__init__(message)
+        self.task = task
 
 
 def _now(my_task: Any) -> datetime:
@@ -84,7 +106,7 @@ class ClockTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task):
         event_value = my_task.internal_data.get("event_value")
         if event_value is None:
-            event_value = parse_when(_resolve(my_task, self.expression)).isoformat()
+            event_value = _read(my_task, self.expression, parse_when).isoformat()
             my_task.internal_data["event_value"] = event_value
         if parse_when(event_value) <= _now(my_task):
             my_task.internal_data["event_fired"] = True
@@ -98,8 +120,7 @@ class ClockDuration(DurationTimerEventDefinition):
         event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:
-            value = _resolve(my_task, self.expression)
-            event_value = (now + to_duration(value, now)).isoformat()
+            event_value = (now + _read(my_task, self.expression, lambda v: to_duration(v, now))).isoformat()
             my_task.internal_data["event_value"] = event_value
         if parse_when(event_value) <= now:
             my_task.internal_data["event_fired"] = True
@@ -117,7 +138,7 @@ class ClockCycle(CycleTimerEventDefinition):
         event_value = my_task.internal_data.get("event_value")
         now = _now(my_task)
         if event_value is None:
-            cycles, start, duration = self._parse_cycle(_resolve(my_task, self.expression), now)
+            cycles, start, duration = _read(my_task, self.expression, lambda v: self._parse_cycle(v, now))
             event_value = {"cycles": cycles, "next": start.isoformat(),
                            "duration": duration.total_seconds()}
 
@@ -153,3 +174,54 @@ class ClockCycle(CycleTimerEventDefinition):
         if len(components) != 3:
             raise ValueError(f"invalid repeating interval {value!r}: a start needs a duration")
         return cycles, start, to_duration(components[2], start)
+
+
+def check_literal(kind: str, text: str) -> None:
+    """Raise ValueError unless a literal timer text (not an expression) can be read: an ISO
+    date-time for ``timeDate``, an ISO duration for ``timeDuration``, an ISO repeating interval
+    for ``timeCycle`` (cron expressions are not supported)."""
+    now = datetime.now(timezone.utc)
+    if kind == "timeDate":
+        parse_when(text)
+    elif kind == "timeDuration":
+        to_duration(text, now)
+    else:
+        ClockCycle._parse_cycle(text, now)
+
+
+def next_start(text: str, kind: str, after: datetime) -> datetime | None:
+    """When a timer start event (``ProcessDefinition.timer_start``) next falls due after
+    ``after``, or None when it never will again. The service creates one case per due time.
+
+    A cycle without a start date (``R/PT1H``) counts from ``after``; one with a start date
+    (``R3/2024-05-01T09:00:00Z/PT1H``) fires at the start and every period after it, as many
+    times as it says.
+    """
+    if kind == "timeDate":
+        when = parse_when(text)
+        return when if when > after else None
+    if kind == "timeDuration":
+        return after + to_duration(text, after)
+    cycles, start, period = ClockCycle._parse_cycle(text, after)
+    if period <= timedelta(0):
+        raise ValueError(f"invalid repeating interval {text!r}: the period must be positive")
+    if start > after:
+        return start
+    passed = int((after - start) / period) + 1          # occurrences at or before ``after``
+    if cycles >= 0 and passed >= cycles:
+        return None
+    return start + passed * period
+
+
+def fire_once(task: Any, now: datetime) -> None:
+    """Make a waiting timer (a timer start event) fire exactly once, now.
+
+    The service starts one case per due time of a timer start event, so the case's own start
+    event must not wait for the timer again: a date or duration timer is due now, a cycle is
+    reduced to this one occurrence.
+    """
+    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        task.internal_data["event_value"] = {"cycles": 1, "next": now.isoformat(), "duration": 1.0}
+    else:
+        task.internal_data.update(event_value=now.isoformat(), event_fired=True)
+    refresh(task)

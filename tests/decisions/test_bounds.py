@@ -140,7 +140,7 @@ def test_nested_text_in_a_literal_expression_is_refused():
 
 
 def test_in_with_nested_parentheses_parses_in_linear_time():
-    """Re-reading "(x in (...))[1]" as an expression used to double the work per level."""
+    """Re-reading "(x in (...))[1]" as an expression would double the work per level."""
     text = "x in " + "(x in " * 30 + "1" + ")[1]" * 30
     assert compile_expression(text).evaluate({"x": Decimal(1)}) is True
 

@@ -31,3 +31,16 @@ def test_intermediate_duration_then_date(runtime, spec_of, clock):
     assert instance.next_due_at() == datetime(2024, 1, 2, tzinfo=timezone.utc)
     instance.fire_due_timers(datetime(2024, 1, 2, tzinfo=timezone.utc))
     assert instance.status == "completed"
+
+
+def test_after_firing_due_timers_the_next_due_time_is_in_the_future(runtime, spec_of, clock):
+    """The worker selects instances by ``next_due_at <= now``: after a firing pass at ``now`` it
+    must be later than ``now`` (or None), or the instance would be picked up again at once."""
+    spec = spec_of("ticker", "timers.bpmn")
+    instance = runtime.start(spec, {})
+    later = clock.now + timedelta(minutes=90, seconds=30)      # far behind the cycle
+    assert instance.fire_due_timers(later) >= 1
+    assert instance.next_due_at() > later
+    clock.advance(days=1)                                       # past the last cycle
+    instance.fire_due_timers()
+    assert instance.next_due_at() is None or instance.next_due_at() > clock.now

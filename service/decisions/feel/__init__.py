@@ -80,8 +80,8 @@ arithmetic; ``properties`` the ``.year``-style properties; ``conformance`` ``ins
 
 Dates run from year -999,999,999 to 999,999,999 and times to the nanosecond: values Python's
 types cannot hold are the subclasses of :mod:`.datetimes` (still ``date``/``datetime``/``time``
-instances). ``external`` functions are refused on purpose (null with a warning in FEEL text; a
-``kind="Java"`` DMN function definition is refused at parse).
+instances). ``external`` functions are refused on purpose: a syntax error in FEEL text, and a
+``kind="Java"`` DMN function definition is refused at parse.
 """
 from __future__ import annotations
 

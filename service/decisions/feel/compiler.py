@@ -15,7 +15,7 @@ from service.sandbox import Budget, current, tick
 
 from . import semantics
 from .builtins import BUILTINS
-from .functions import compile_call, compile_external, compile_function
+from .functions import compile_call, compile_function
 from .matching import compile_test
 from .properties import get_property
 from .errors import UnknownName
@@ -453,8 +453,6 @@ def _function(node):
     return compile_function(node, compile_node)
 
 
-def _external(node):
-    return compile_external(node, compile_node)
 
 
 _COMPILERS = {
@@ -463,5 +461,5 @@ _COMPILERS = {
     "instance": _instance, "if": _if, "for": _for, "some": _quantified,
     "every": _quantified, "list": _list, "context": _context, "range": _range,
     "unary-range": _unary_range, "filter": _filter, "path": _path, "call": _call,
-    "function": _function, "external": _external,
+    "function": _function,
 }

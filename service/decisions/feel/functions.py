@@ -2,7 +2,7 @@
 
 A FEEL function closes over the scope it was defined in (so a context entry can call itself
 recursively through that context), but reports warnings to the evaluation that invoked it.
-``external`` functions (Java or PMML) are refused: FEEL here is untrusted input.
+``external`` functions (Java or PMML) are refused by the parser: FEEL here is untrusted input.
 """
 from __future__ import annotations
 
@@ -80,10 +80,3 @@ def compile_function(node, compile_node) -> Closure:
     has_types = any(types)
     return lambda s: UserFunction(params, types if has_types else None, body, s)
 
-
-def compile_external(node, compile_node) -> Closure:
-    """Return a closure that refuses an external function with a warning."""
-    def refused(s):
-        s.warn("external functions are not allowed")
-        return None
-    return refused

@@ -196,9 +196,9 @@ class Parser:
                 self.expect_op(",")
         self.expect_op(")")
         if self.at_word("external"):
-            self.i += 1
-            body = self.expression()
-            return ("external", pos, params, body)
+            # Java and PMML functions would run code outside FEEL, which is untrusted input
+            # here: refused when compiled, so a model holding one never deploys
+            self.fail("external functions (Java, PMML) are not allowed")
         return ("function", pos, params, self.expression())
 
     def disjunction(self):

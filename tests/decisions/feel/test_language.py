@@ -3,7 +3,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from service.decisions.feel import FeelFunction, Range, Scope, compile_expression
+from service.decisions.feel import (FeelFunction, FeelSyntaxError, Range, Scope,
+                                    compile_expression)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -111,10 +112,9 @@ def test_ranges_are_values():
     assert compile_expression("5 in (null..10]").evaluate({}) is None
 
 
-def test_external_functions_are_refused(feel):
-    result, warnings = feel('function(x) external {java: {class: "java.lang.Math"}}')
-    assert result is None
-    assert warnings
+def test_external_functions_are_refused_when_compiled():
+    with pytest.raises(FeelSyntaxError, match="external functions"):
+        compile_expression('function(x) external {java: {class: "java.lang.Math"}}')
 
 
 @pytest.mark.parametrize("text, expected", [
