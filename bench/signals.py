@@ -87,30 +87,36 @@ def batches(n: int, size: int):
         yield chunk
 
 
-def _app(url: str):
+def _app(url: str, nats: str = "", stream: str = ""):
     from service.app import create_app
     from service.usecases import system
     from service.config import Config
-    config = Config(database_url=url, run_worker=False, deploy_on_start=False)
+    from service.signals.jetstream import Names
+    extra = {"signal_stream": Names(stream=stream, subject=f"{stream.lower()}.signals")} \
+        if nats else {}
+    config = Config(database_url=url, run_worker=False, deploy_on_start=False, signals_url=nats,
+                    extra=extra)
     system.open_store(config)   # create_app checks the schema, it does not migrate
     return config, create_app(config)
 
 
 def _live_facts() -> int:
     from service.signals import consumer
-    return sum(state.live_facts for state in consumer._registry().values())
+    return sum(state.live_facts for state in consumer.registry().values())
 
 
-def _consume(url: str, total: int, checkpoint: int, done, ready) -> None:
-    """The worker process: run the consumer until ``total`` signals have an outcome."""
+def _consume(url: str, total: int, checkpoint: int, done, ready, nats: str = "",
+             stream: str = "", stop=None) -> None:
+    """The worker process: run the consumer until ``total`` signals have an outcome (or, with
+    ``stop``, until it is set)."""
     from service.usecases.signals import run_rules as run_pending
-    config, app = _app(url)
+    config, app = _app(url, nats, stream)
     ready.set()
     processed, next_mark, t0 = 0, checkpoint, time.perf_counter()
     cpu0 = time.process_time()
     last, last_t, last_cpu = 0, t0, cpu0
     with app.app_context():
-        while processed < total:
+        while (processed < total) if stop is None else not stop.is_set():
             n = run_pending(config, owner="bench-worker", limit=5000)
             processed += n
             done.value = processed
@@ -138,7 +144,13 @@ def main() -> None:
                         help="run the consumer in its own process beside the POSTs (web + "
                              "worker, as deployed) instead of in series in this one")
     parser.add_argument("--sqlite", help="SQLite file to use (default: a new temporary one)")
+    parser.add_argument("--nats", default="", help="signals on NATS JetStream at this URL "
+                        "(nats://127.0.0.1:4222), on a stream of the bench's own")
+    parser.add_argument("--latency", type=int, default=0, help="then measure detection latency: "
+                        "this many POSTs of 10 signals, one at a time, each timed until its "
+                        "last outcome is recorded by the worker process")
     args = parser.parse_args()
+    stream_name = f"BENCH{os.getpid()}" if args.nats else ""
 
     from service.config import ROOT, Config
     from service.domain.deployment import content_files
@@ -152,7 +164,7 @@ def main() -> None:
     env = Config.from_env()
     url = env.database_url if env.database_url.startswith("postgres") else \
         f"sqlite:///{args.sqlite or tmp + '/bench.db'}"
-    config, app = _app(url)
+    config, app = _app(url, args.nats, stream_name)
     if url.startswith("postgres"):
         from service import store
         from tests.conftest import _truncate_all
@@ -175,12 +187,13 @@ def main() -> None:
         ctx = multiprocessing.get_context("spawn")
         done, ready = ctx.Value("q", 0), ctx.Event()
         worker = ctx.Process(target=_consume, args=(url, args.signals, args.checkpoint, done,
-                                                    ready))
+                                                    ready, args.nats, stream_name))
         worker.start()
         ready.wait()
 
     print(f"signals: {args.signals:,} in POSTs of {args.batch} on "
-          f"{'PostgreSQL' if url.startswith('postgres') else 'SQLite'}, consumer "
+          f"{'PostgreSQL' if url.startswith('postgres') else 'SQLite'}"
+          f"{' + NATS JetStream' if args.nats else ''}, consumer "
           f"{'in a worker process' if worker else 'in series'}; rss at start {rss_mb():.1f} MB")
     print(f"  {'posted':>9}  {'processed':>9}  {'rss MB':>7}  {'live facts':>10}  "
           f"{'rate, this step':>15}  {'so far':>8}  {'cpu µs/signal':>13}")
@@ -250,6 +263,45 @@ def main() -> None:
     print(f"peak rss of this process: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
     print("outcomes:", ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+    if args.latency:
+        _latency(args, url, stream_name, client, headers)
+    if args.nats:
+        from service.signals import jetstream
+        jetstream.bus(args.nats, jetstream.names_of(config)).delete_everything()
+
+
+def _latency(args, url, stream_name, client, headers) -> None:
+    """Detection latency: POST 10 signals, wait until the worker process has recorded all
+    their outcomes; one request at a time, so this is latency with no backlog."""
+    from service.store import Signal
+    ctx = multiprocessing.get_context("spawn")
+    done, ready, stop = ctx.Value("q", 0), ctx.Event(), ctx.Event()
+    worker = ctx.Process(target=_consume, args=(url, 0, 10**12, done, ready, args.nats,
+                                                stream_name, stop))
+    worker.start()
+    ready.wait()
+    rnd = random.Random(3)
+    base = T0 + dt.timedelta(seconds=args.signals * 0.2)
+    latencies = []
+    for i in range(args.latency + 5):
+        at = (base + dt.timedelta(seconds=i)).isoformat()
+        body = [{"id": f"lat{i}-{j}", "type": "return.received", "at": at,
+                 "data": {"return_id": f"LR{i}-{j}", "sku": f"SKU{j % 8}-{rnd.randrange(125)}",
+                          "value": 30.0, "region": f"r{j % 8}"}} for j in range(10)]
+        ids = [b["id"] for b in body]
+        t = time.perf_counter()
+        resp = client.post("/api/v1/signals", json=body, headers=headers)
+        assert resp.status_code == 202, resp.get_json()
+        while Signal.select().where(Signal.id.in_(ids), Signal.status == "pending").count():
+            time.sleep(0.0005)
+        if i >= 5:                      # the first ones warm the worker's partitions up
+            latencies.append(time.perf_counter() - t)
+    stop.set()
+    worker.join()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    print(f"detection latency, POST to last outcome of 10 signals ({len(latencies)} POSTs, one "
+          f"at a time): p50 {pick(0.5):.1f} ms, p90 {pick(0.9):.1f} ms, p99 {pick(0.99):.1f} ms")
 
 
 if __name__ == "__main__":

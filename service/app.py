@@ -50,6 +50,6 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return redirect("/inbox")
+        return redirect("/ui/inbox")
 
     return app

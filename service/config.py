@@ -23,6 +23,7 @@ class Config:
     run_worker: bool = True          # the embedded default runs the worker in-process
     worker_interval: float = 0.2
     deploy_on_start: bool = True
+    signals_url: str = ""            # nats://host:4222: signals on NATS JetStream (service.signals)
     testing: bool = False
     # Connectors: the environment variables connector files may name (auth, base URLs) are
     # only those with this prefix, so an analyst's file can never read DATABASE_URL; literal
@@ -66,6 +67,8 @@ class Config:
             kwargs["max_request_bytes"] = int(env["OMNIFLOW_MAX_REQUEST_BYTES"])
         if env.get("OMNIFLOW_SCRIPT_CPU_SECONDS"):
             kwargs["script_cpu_seconds"] = float(env["OMNIFLOW_SCRIPT_CPU_SECONDS"])
+        if env.get("OMNIFLOW_SIGNALS_URL"):
+            kwargs["signals_url"] = env["OMNIFLOW_SIGNALS_URL"]
         if env.get("OMNIFLOW_AUDIT_KEY_FILE"):
             kwargs["audit_key_file"] = env["OMNIFLOW_AUDIT_KEY_FILE"]
         if env.get("OMNIFLOW_AUDIT_CHECKPOINTS"):

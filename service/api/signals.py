@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from ..usecases import signals
 from .auth import current
+from .context import config
 
 blp = Blueprint("signals", __name__, url_prefix="/api/v1/signals",
                 description="Signals: events in from ERP, OMS, POS and suppliers")
@@ -22,7 +23,8 @@ def receive():
     ``GET /signals/{id}``). Errors name the item index and field (``[3].data.sku``).
     """
     status, answer = signals.receive(current(), request.get_json(silent=True),
-                                     idempotency_key=request.headers.get("Idempotency-Key"))
+                                     idempotency_key=request.headers.get("Idempotency-Key"),
+                                     config=config())
     return answer, status
 
 

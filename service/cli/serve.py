@@ -120,7 +120,8 @@ def serve(host, port, workers, threads, demo):
             for item in result["created"]:
                 click.echo(f"deployed {item['kind']} {item['key']} v{item['version']}")
         if demo:
-            click.echo("demo users (tokens are new at every start):")
+            click.echo("demo users (tokens are new at every start; people sign in to the pages "
+                       f"at /ui with the password {accounts.DEMO_PASSWORD!r}):")
             for name, token, groups in accounts.ensure_demo_users():
                 click.echo(f"  {name:<22} {','.join(groups):<36} {token}")
     system.close()

@@ -1,10 +1,10 @@
-"""``users add`` and ``users list``."""
+"""``users add``, ``users list`` and ``users set-password``."""
 from __future__ import annotations
 
 import click
 
 from ..errors import OmniflowError
-from ..usecases import accounts
+from ..usecases import accounts, sessions
 from .context import open_store
 
 
@@ -40,6 +40,22 @@ def list_users():
     for u in accounts.users():
         kind = "client" if u["client"] else "user"
         click.echo(f"{u['name']}\t{kind}\t{','.join(u['groups'])}\t{u['authority']}")
+
+
+@users.command("set-password")
+@click.argument("name")
+@click.password_option(help="The new password (asked twice when not given).")
+def set_password(name, password):
+    """Set the password a person signs in to the pages with (/ui).
+
+    Example: python server.py users set-password ana
+    """
+    open_store()
+    try:
+        sessions.set_password(None, name, password)
+    except OmniflowError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"password set for {name}; sign in at /ui")
 
 
 COMMANDS = [users]

@@ -49,21 +49,25 @@ def _stored_key(correlation: dict) -> str:
     return text if len(text) <= 400 else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _waiting(inst) -> list[tuple[str, dict, str | None]]:
+def _waiting(inst) -> list:
+    """(name, correlation, element, variables) per catch; ``variables`` only for a catch that
+    declares no key (the engine's ``WaitingMessage.keyed``), else None."""
     out = []
     for waiting in inst.waiting_messages():
-        name, correlation = tuple(waiting)
-        out.append((name, dict(correlation or {}), getattr(waiting, "element_id", None)))
+        keyed = waiting.keyed
+        out.append((waiting.name, dict(waiting.correlation or {}) if keyed else {},
+                    waiting.element_id, None if keyed else _scalars(waiting.variables)))
     return out
 
 
-def _scalars(data) -> dict:
-    """The instance's variables a message can be correlated by: top-level scalars, bounded."""
+def _scalars(variables) -> dict:
+    """What a keyless catch is matched by: the engine's correlatable variables, normalized
+    as correlation values are, and bounded (a few hundred short values)."""
     out = {}
-    for name, value in (data or {}).items():
+    for name, value in (variables or {}).items():
         if len(out) >= MAX_VARIABLES:
             break
-        if isinstance(value, (str, int, float, bool)) and len(str(value)) <= MAX_VARIABLE_TEXT:
+        if value is not None and len(str(value)) <= MAX_VARIABLE_TEXT:
             out[str(name)] = _normal(value)
     return out
 
@@ -73,11 +77,12 @@ def sync(row: Instance, inst) -> None:
 
     The unit of work calls it with every state it saves; it is cheap when nothing changed.
     """
-    wanted = {}
+    wanted, variables = {}, None
     if getattr(inst, "status", None) not in ("completed", "cancelled"):
-        for name, correlation, element in _waiting(inst):
-            wanted[(name, _stored_key(correlation), element)] = correlation
-    variables = _scalars(inst.data) if any(k[1] == KEYLESS for k in wanted) else None
+        for name, correlation, element, held in _waiting(inst):
+            wanted[(name, KEYLESS if held is not None else _stored_key(correlation),
+                    element)] = correlation
+            variables = held if held is not None else variables
     with joined():
         have = {(s.name, s.correlation_key, s.element_id): s
                 for s in MessageSubscription.select().where(MessageSubscription.instance == row.id)}

@@ -45,7 +45,8 @@ from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
 from .script_engine import EXTERNAL_KEY, InstanceScriptEngine, task_failure
 from .spiff_compat import force_state, refresh, run_ready_tasks
-from .stall import all_finished, blocking_task, finish_implicit_ends, merge_leaves
+from .stall import (all_finished, blocking_task, close_finished_scopes, finish_implicit_ends,
+                    merge_leaves)
 from .state import StateError, decode, encode, unstorable
 from .tasks import ExternalTask, HumanTask
 from .timers import fire_once, parse_when
@@ -581,7 +582,8 @@ class Instance:
             while run_ready_tasks(workflow, will_complete, did_complete):
                 pass
             self._running = None
-            if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)):
+            if not (conditions.refresh(workflow) | finish_implicit_ends(workflow)
+                    | close_finished_scopes(workflow)):
                 break
 
     def _check_end(self) -> None:

@@ -9,7 +9,10 @@ instance fails instead, naming the element where it stopped, so it becomes an in
 
 A path that reaches an element without outgoing flows simply ends, as in Camunda (an *implicit
 end*): a process or sub-process whose every task finished has ended even if no end event ran
-(:func:`all_finished`, :func:`finish_implicit_ends`).
+(:func:`all_finished`, :func:`finish_implicit_ends`). And a scope ends when its own paths are
+done even though an event sub-process of it still waits for its start (a timer): Camunda ends
+the scope and its event sub-processes with it; SpiffWorkflow's end join would wait for that
+timer forever (:func:`close_finished_scopes`).
 """
 from __future__ import annotations
 
@@ -19,15 +22,18 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from .conditions import WatchedCondition
 from .script_engine import EXTERNAL_KEY
-from .spiff_compat import child_ids
+from .spiff_compat import child_ids, is_end_join, refresh
 from .tasks import HumanTask
 
-__all__ = ["all_finished", "blocking_task", "finish_implicit_ends", "is_waiting"]
+__all__ = ["all_finished", "blocking_task", "close_finished_scopes", "finish_implicit_ends",
+           "is_waiting"]
 
 _TRIGGERS = (TimerEventDefinition, MessageEventDefinition, SignalEventDefinition, WatchedCondition)
 
@@ -98,3 +104,45 @@ def finish_implicit_ends(workflow: Any) -> bool:
             sub.completed_event(sub)
             finished = True
     return finished
+
+
+_ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
+
+
+def _live(workflow: Any) -> list:
+    """Tasks that are running or waiting (not merely predicted or FUTURE)."""
+    return [t for t in workflow.tasks.values() if t.has_state(_ACTIVE)]
+
+
+def _not_started(sub: Any) -> bool:
+    """An event sub-process whose start event still waits: nothing of it has run."""
+    return all(isinstance(t.task_spec, StartEvent) and t.state == TaskState.WAITING for t in _live(sub))
+
+
+def close_finished_scopes(workflow: Any) -> bool:
+    """Cancel event sub-processes still waiting to start in scopes whose own paths are done,
+    so the scope ends (see the module docstring); return whether any was cancelled."""
+    closed = False
+    for scope in [workflow, *workflow.subprocesses.values()]:
+        if scope.completed:
+            continue
+        waiting, done = [], True
+        for task in _live(scope):
+            spec = task.task_spec
+            if isinstance(spec, EventSubprocess):
+                sub = workflow.subprocesses.get(task.id)
+                if sub is None or _not_started(sub):
+                    waiting.append(task)
+                    continue
+            if is_end_join(spec):
+                continue
+            done = False
+            break
+        if done and waiting:
+            for task in waiting:
+                task.cancel()
+            for task in _live(scope):
+                if is_end_join(task.task_spec):
+                    refresh(task)
+            closed = True
+    return closed

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from psycopg2.extras import execute_values
+
 from ..store import Lease, Signal, atomic, database, is_postgres, utcnow
 from .envelope import Envelope
 
@@ -31,32 +33,38 @@ class Receipt:
                 + [{"id": i, "status": "duplicate"} for i in self.duplicates]}
 
 
-def store(envelopes: list[Envelope]) -> Receipt:
-    """Insert the signals not seen before; a repeated id (in the log or the batch) is a duplicate."""
+def store(envelopes: list[Envelope], *, ordered: bool = True) -> Receipt:
+    """Insert the signals not seen before; a repeated id (in the log or the batch) is a duplicate.
+
+    ``ordered=False`` (signals on a broker): the broker's stream gives the arrival order, so
+    rows get ``seq`` 0 until the consumer records their stream sequence, and intake takes no
+    lock and writes no lease rows.
+    """
     with atomic():
-        if is_postgres():
+        if ordered and is_postgres():
             database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (INTAKE_LOCK,))
         ids = [e.id for e in envelopes]
         seen = set()
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
             seen.update(r[0] for r in Signal.select(Signal.id).where(Signal.id.in_(chunk)).tuples())
-        last = Signal.select(Signal.seq).order_by(Signal.seq.desc()).limit(1).scalar() or 0
-        now = _received.db_value(utcnow())
+        last = (Signal.select(Signal.seq).order_by(Signal.seq.desc()).limit(1).scalar() or 0
+                if ordered else None)
+        now = received_now()
         rows, accepted, duplicates, partitions = [], [], [], set()
-        at_value, data_value = _at.db_value, _data.db_value
         for env in envelopes:
             if env.id in seen:
                 duplicates.append(env.id)
                 continue
             seen.add(env.id)
-            last += 1
+            if ordered:
+                last += 1
             accepted.append(env.id)
             partitions.add(env.partition)
-            rows.append((env.id, env.type, at_value(env.at), data_value(env.data), env.partition,
-                         last, now, "pending"))
+            rows.append(row_of(env, last or 0, now))
         if rows:
-            _insert(rows)
+            insert_rows(rows)
+        if rows and ordered:
             # A lease row per partition, free to take, tells consumers where work may be.
             Lease.insert_many([{"partition": p, "owner": "", "expires_at": _EPOCH, "position": 0}
                                for p in sorted(partitions)]).on_conflict_ignore().execute()
@@ -67,7 +75,18 @@ _COLUMNS = ("id", "type", "at", "data", "partition", "seq", "received_at", "stat
 _at, _data, _received = (Signal._meta.columns[c] for c in ("at", "data", "received_at"))
 
 
-def _insert(rows: list[tuple]) -> None:
+def received_now():
+    """Now, as the ``received_at`` column stores it."""
+    return _received.db_value(utcnow())
+
+
+def row_of(env: Envelope, seq: int, received) -> tuple:
+    """A pending signal row for :func:`insert_rows` (``received`` from :func:`received_now`)."""
+    return (env.id, env.type, _at.db_value(env.at), _data.db_value(env.data), env.partition, seq,
+            received, "pending")
+
+
+def insert_rows(rows: list[tuple]) -> None:
     """One multi-row INSERT through the driver: peewee's query builder costs more than the write.
 
     Rows are tuples in :data:`_COLUMNS` order, converted by the table's own fields
@@ -77,7 +96,6 @@ def _insert(rows: list[tuple]) -> None:
     cols = ", ".join(f'"{c}"' for c in _COLUMNS)
     cursor = database.cursor()
     if is_postgres():
-        from psycopg2.extras import execute_values
         execute_values(cursor, f'INSERT INTO "{table}" ({cols}) VALUES %s', rows,
                        page_size=1000)
     else:

@@ -14,7 +14,7 @@ from playhouse.migrate import migrate as run
 from .db import database, is_postgres
 from .tables import (ALL_TABLES, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
-                     TaskNotice)
+                     TaskNotice, User, WebSession)
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,17 @@ def _external_tasks_and_notifications(db):
     db.create_tables([ExternalTask, NotificationPreference, TaskNotice], safe=True)
 
 
+def _passwords_and_sessions(db):
+    """Version 6: ``user.password_hash`` (people sign in to the pages with a password) and
+    ``web_session`` (browser sign-ins: the hashed cookie value, its CSRF token, its expiry)."""
+    db.create_tables([WebSession], safe=True)
+    if "password_hash" not in {c.name for c in db.get_columns("user")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("user", "password_hash", User.password_hash))
+
+
 def _keyless_message_catches(db):
-    """Version 6: ``message_subscription.variables``, the scalar variables of an instance
+    """Version 7: ``message_subscription.variables``, the scalar variables of an instance
     waiting at a catch without correlation keys, matched against a message's correlation
     values as Camunda 7 does."""
     if "variables" not in {c.name for c in db.get_columns("message_subscription")}:
@@ -120,7 +129,8 @@ MIGRATIONS = [
     (4, "audit trail anchored by the audit key, append-only in the database", _audit_anchored),
     (5, "external tasks with locks, notification preferences and notices",
      _external_tasks_and_notifications),
-    (6, "variables of instances waiting at message catches without correlation keys",
+    (6, "passwords and browser sessions", _passwords_and_sessions),
+    (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
 ]
 

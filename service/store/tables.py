@@ -30,12 +30,25 @@ class User(BaseModel):
     is_client = pw.BooleanField(default=False)
     active = pw.BooleanField(default=True)
     created_at = UTCDateTimeField(default=utcnow)
+    # Migration 6: people sign in to the pages with a password (argon2 hash); None = no password,
+    # only tokens (machine clients, and people who never had one set).
+    password_hash = pw.CharField(max_length=200, null=True)
 
 
 class ApiToken(BaseModel):
     user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
     token_hash = pw.CharField(unique=True, max_length=64)
     created_at = UTCDateTimeField(default=utcnow)
+
+
+class WebSession(BaseModel):
+    """A browser sign-in (migration 6): only the SHA-256 of the cookie's random value is kept,
+    with the CSRF token the pages send back on every change."""
+    user = pw.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    token_hash = pw.CharField(unique=True, max_length=64)
+    csrf_token = pw.CharField(max_length=64)
+    created_at = UTCDateTimeField(default=utcnow)
+    expires_at = UTCDateTimeField(index=True)
 
 
 class Deployment(BaseModel):
@@ -337,7 +350,8 @@ class TaskNotice(BaseModel):
         indexes = ((("task", "kind"), True),)
 
 
-ALL_TABLES = [SchemaVersion, User, ApiToken, Deployment, Definition, Case, Idempotency, Instance,
+ALL_TABLES = [SchemaVersion, User, ApiToken, WebSession, Deployment, Definition, Case,
+              Idempotency, Instance,
               Task, TaskCandidate, Job, Incident, DecisionRecord, AuditHead, AuditEvent, Signal,
               Lease, Message, ModelVersion, MessageSubscription, ExternalTask,
               NotificationPreference, TaskNotice]

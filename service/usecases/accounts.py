@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import Forbidden
 from ..policy import Identity, add_user, authenticate, issue_token
+from ..policy.passwords import set_password
 from ..store import User
 from .unit_of_work import UnitOfWork
 
@@ -41,8 +42,13 @@ DEMO_USERS = {
 }
 
 
+# Every demo person signs in to the pages with this password (printed by ``serve --demo``).
+DEMO_PASSWORD = "omniflow-demo"
+
+
 def ensure_demo_users() -> list[tuple[str, str, list[str]]]:
-    """Create missing demo users and issue each a fresh token; returns (name, token, groups)."""
+    """Create missing demo users and issue each a fresh token; returns (name, token, groups).
+    People (not machine clients) get :data:`DEMO_PASSWORD` for the pages, if they have none."""
     out = []
     with UnitOfWork("demo").writing():
         for name, (groups, authority, client) in DEMO_USERS.items():
@@ -50,6 +56,8 @@ def ensure_demo_users() -> list[tuple[str, str, list[str]]]:
             if user is None:
                 user = User.create(name=name, groups=groups, authority=authority,
                                    is_client=client)
+            if not client and not user.password_hash:
+                set_password(user, DEMO_PASSWORD)
             out.append((name, issue_token(user), list(user.groups)))
     return out
 

@@ -122,9 +122,9 @@ def _get(who: Identity, case_id: int) -> Case:
     return case
 
 
-def require_visible(who: Identity, case_id: int) -> None:
-    """404 unless ``who`` may see case ``case_id``."""
-    _get(who, case_id)
+def require_visible(who: Identity, case_id: int) -> Case:
+    """The case, or 404 unless ``who`` may see case ``case_id``."""
+    return _get(who, case_id)
 
 
 def _open_tasks(case: Case) -> list[Task]:

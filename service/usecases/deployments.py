@@ -33,6 +33,15 @@ def deploy(who: Identity, files: dict[str, bytes], *, config, name: str | None =
                        name=name, source=source)
 
 
+def check(who: Identity, files: dict[str, bytes], *, config) -> dict:
+    """Validate files as a deployment would, storing nothing: the workbench's "Validate"."""
+    if not (who.is_analyst or who.is_auditor):
+        raise Forbidden("validating definitions needs the analyst, admin or auditor role")
+    parsed = validate_files(files, max_bytes=config.max_definition_bytes)
+    return {"valid": True, "definitions": [{"kind": p.kind, "key": p.key, "name": p.name,
+                                            "file": p.file} for p in parsed]}
+
+
 def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
                 name: str | None = None, source: str | None = None) -> dict:
     """Validate and store ``files``; returns what was created and what was unchanged."""
@@ -147,4 +156,4 @@ def read(key: str, *, kind: str | None = None, version: int | None = None) -> di
     return out
 
 
-__all__ = ["deploy", "deploy_paths", "require_deployer", "deploy_shipped_content", "listing", "read", "store_files"]
+__all__ = ["check", "deploy", "deploy_paths", "require_deployer", "deploy_shipped_content", "listing", "read", "store_files"]

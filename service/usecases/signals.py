@@ -21,8 +21,12 @@ def may_send(who: Identity) -> bool:
     return who.is_client or who.is_admin
 
 
-def receive(who: Identity, payload, *, idempotency_key: str | None = None) -> tuple[int, dict]:
-    """Store one signal or an array of up to 1,000; errors name the item index and field."""
+def receive(who: Identity, payload, *, idempotency_key: str | None = None,
+            config=None) -> tuple[int, dict]:
+    """Store one signal or an array of up to 1,000; errors name the item index and field.
+
+    With ``config.signals_url`` the signals are also published to JetStream before the
+    transaction commits (see :func:`service.signals.store`)."""
     if not may_send(who):
         raise Forbidden("sending signals needs a machine client (oms, pos, erp) or admin")
     if payload is None:
@@ -35,7 +39,7 @@ def receive(who: Identity, payload, *, idempotency_key: str | None = None) -> tu
         return stored
     envelopes = signals.parse(payload)
     with uow.writing():
-        uow.answer(202, signals.store(envelopes).as_response())
+        uow.answer(202, signals.store(envelopes, config).as_response())
     return uow.result
 
 
@@ -62,7 +66,7 @@ def run_rules(config, *, owner: str, now=None, limit: int = 20_000) -> int:
             opened = pending.write()
         return opened.case.id
 
-    return signals.run_pending(open_from_rule, owner=owner, now=now, limit=limit)
+    return signals.run_pending(open_from_rule, owner=owner, now=now, limit=limit, config=config)
 
 
 __all__ = ["may_send", "read", "receive", "run_rules"]

@@ -8,6 +8,7 @@ and authority limits, then moves the engine — one unit of work with its audit 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from ..domain import casetypes, definitions, notifications
 from ..domain.inbox import OPEN
@@ -43,7 +44,7 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
     """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
     now = now or utcnow()
     query = visible_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
-                                           Case.external_ref).join(Case))
+                                           Case.external_ref, Case.data).join(Case))
     query = query.where(Task.status == status) if status else query.where(Task.status.in_(OPEN))
     if case_type:
         query = query.where(Task.case_type == case_type)
@@ -59,13 +60,26 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
         item = task_view(t)
         item["overdue"] = bool(t.due_at and t.due_at < now)
         item["case"] = {"priority": t.case.priority, "score": t.case.score,
-                        "external_ref": t.case.external_ref}
+                        "external_ref": t.case.external_ref, "value": _value_of(t, t.case)}
         return item
 
     # Sort key: (has no due time, due time, id); the cursor carries the last row's key.
     return paging.page(query, order=[Task.due_at.is_null(True), Task.due_at, Task.id],
                        cursor=cursor, limit=limit, shape=paging.DUE_ID, after=_after_due,
                        key_of=lambda t: [iso(t.due_at), t.id], render=render)
+
+
+# Where the money at stake is, for triage: the amount an approval is about, else the case's.
+_VALUE_KEYS = ("value", "order_value", "amount", "adjustment_value", "requested_price")
+
+
+def _value_of(task: Task, case: Case):
+    amount = (task.properties or {}).get("amount")
+    if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+        return amount
+    data = case.data if isinstance(case.data, dict) else {}
+    return next((data[k] for k in _VALUE_KEYS if isinstance(data.get(k), (int, float))
+                 and not isinstance(data.get(k), bool)), None)
 
 
 def _after_due(key):
@@ -220,16 +234,32 @@ def _four_eyes(task: Task, case: Case) -> dict:
     return {"prior_approvers": approvers, "requesters": requesters}
 
 
-def _refuse_data_the_process_cannot_use(inst, task: Task) -> None:
+def _refuse_data_the_process_cannot_use(inst, task: Task, data: dict) -> None:
     """A script or expression that fails on the step right after a person's input is, almost
     always, that input's fault (a refund without an amount): answer 422 and keep the task open
     rather than park the case in an incident. Connector failures are the other systems'
-    fault and still go through retries and incidents."""
+    fault and still go through retries and incidents.
+
+    The answer is in words for the person at the form: a form field the step needed and the
+    person left empty is named as the field at fault ("Refund amount is needed"); the engine's
+    own message stays in ``cause`` for whoever maintains the process.
+    """
     failure = inst.failure if inst.status == "failed" else None
     if failure is None or failure.extra.get("retryable") or failure.extra.get("connector"):
         return
-    raise ValidationFailed(f"the process cannot continue with this data: {failure.detail}",
-                           field="data", element=failure.extra.get("element"), task=task.id)
+    element = failure.extra.get("element")
+    properties = (task.form or {}).get("properties") or {}
+    for name in _UNDEFINED_NAME.findall(failure.detail):
+        if name in properties and data.get(name) in (None, ""):
+            title = properties[name].get("title") or name
+            raise ValidationFailed(f"{title} is needed for this choice", field=name,
+                                   element=element, task=task.id, cause=failure.detail)
+    raise ValidationFailed("the process cannot continue with these values; check the form and "
+                           "try again, or ask the process owner", field="data", element=element,
+                           task=task.id, cause=failure.detail)
+
+
+_UNDEFINED_NAME = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 
 
 def complete(who: Identity, task_id: int, data: dict, *, config, clock=utcnow) -> dict:
@@ -259,7 +289,7 @@ def complete(who: Identity, task_id: int, data: dict, *, config, clock=utcnow) -
     inst = process.inst
     before = {k: inst.data.get(k) for k in data} if isinstance(inst.data, dict) else {}
     inst.complete_task(task.engine_task_id, data, actor=who.name)
-    _refuse_data_the_process_cannot_use(inst, task)
+    _refuse_data_the_process_cannot_use(inst, task, data)
     now = utcnow()
     with uow.writing():
         changed = (Task.update(status="completed", completed_by=who.name, completed_at=now,

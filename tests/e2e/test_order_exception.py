@@ -287,7 +287,11 @@ def test_data_the_process_cannot_use_is_refused_and_the_task_stays_open(people):
     case = submit(people["oms"], MANUAL)
     task = case["tasks"][0]
     body = complete(people["agent"], task["id"], {"resolution": "refund"}, status=422)
-    assert body["element"] == "prepare_authority" and "refund_amount" in body["detail"]
+    # Said to the agent in words, on the field they left empty; the engine's message is kept
+    # in ``cause`` for whoever maintains the process.
+    assert body["element"] == "prepare_authority" and body["field"] == "refund_amount"
+    assert body["detail"] == "Refund amount is needed for this choice"
+    assert "Error" not in body["detail"] and "refund_amount" in body["cause"]
     assert Task.get_by_id(task["id"]).status == "open"
     assert Case.get_by_id(case["id"]).status == "open"
     complete(people["agent"], task["id"], {"resolution": "refund", "refund_amount": 20})

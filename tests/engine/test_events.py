@@ -166,3 +166,34 @@ def test_a_compensation_boundary_without_a_handler_is_refused():
     with pytest.raises(DefinitionInvalid) as info:
         parse_definitions(_files("nohandler", body))
     assert info.value.extra["element"] == "b" and "isForCompensation" in info.value.detail
+
+
+def _timer_event_subprocess(interrupting: str) -> dict[str, bytes]:
+    body = "\n".join([
+        '<bpmn:startEvent id="s" />', '<bpmn:userTask id="work" />', '<bpmn:endEvent id="e" />',
+        chain("s", "work", "e"),
+        '<bpmn:subProcess id="reminder" triggeredByEvent="true">'
+        f'<bpmn:startEvent id="rs" isInterrupting="{interrupting}"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>'
+        '<bpmn:userTask id="chase" /><bpmn:endEvent id="re" />' + chain("rs", "chase", "re")
+        + '</bpmn:subProcess>'])
+    return _files("remind", body)
+
+
+def test_a_process_ends_with_its_main_path_though_a_timer_event_subprocess_waits(library, runtime):
+    instance = runtime.start(library.spec("remind", 1, _timer_event_subprocess("false")), {})
+    assert instance.next_due_at() is not None
+    instance.complete_task(instance.user_tasks()[0].id, {}, actor="ann")
+    assert instance.status == "completed", instance.failure     # Camunda ends the scope too
+
+
+@pytest.mark.parametrize("interrupting, left", [("false", {"work", "chase"}), ("true", {"chase"})])
+def test_a_timer_event_subprocess_fires_while_the_main_path_runs(library, runtime, clock,
+                                                                 interrupting, left):
+    instance = runtime.start(library.spec("remind", 1, _timer_event_subprocess(interrupting)), {})
+    clock.advance(hours=1, seconds=1)
+    instance.fire_due_timers()
+    assert {t.element_id for t in instance.user_tasks()} == left
+    for task in instance.user_tasks():
+        instance.complete_task(task.id, {}, actor="ann")
+    assert instance.status == "completed", instance.failure

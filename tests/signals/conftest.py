@@ -5,9 +5,14 @@ a start event, one user task and an end (``fixtures/``), so these tests do not d
 """
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+
+from service.config import Config
+from service.signals import jetstream, streamed
+from service.signals.jetstream import Names
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,3 +37,25 @@ def _fresh_rules_state():
     yield
     from service.signals import consumer
     consumer.forget()
+    streamed.stop_all()
+
+
+NATS_URL = Config.from_env().signals_url or "nats://127.0.0.1:4222"
+#: Run a test on the signal table and on NATS JetStream: ``@BOTH_PATHS`` with a ``config`` arg.
+BOTH_PATHS = pytest.mark.parametrize("config", ["table", "jetstream"], indirect=True)
+
+
+@pytest.fixture
+def config(config, request):
+    """The root ``config``; with the param ``"jetstream"``, signals go through the local NATS
+    server on a stream, consumers and bucket named for this test only."""
+    if getattr(request, "param", "table") == "table":
+        yield config
+        return
+    suffix = uuid.uuid4().hex[:12]
+    names = Names(stream=f"T{suffix}", subject=f"t{suffix}.signals", lease_seconds=3.0)
+    yield config.with_(signals_url=NATS_URL, extra={**config.extra, "signal_stream": names})
+    streamed.stop_all()
+    bus = jetstream.bus(NATS_URL, names)
+    bus.delete_everything()
+    jetstream.close(NATS_URL, names)

@@ -9,6 +9,7 @@ from service.signals.counters import COUNTERS
 from service.usecases.signals import run_rules
 from service.store import Case, Lease, Signal
 
+from .conftest import BOTH_PATHS
 from .streams import cancelled, returned, snapshot
 
 URL = "/api/v1/signals"
@@ -24,6 +25,7 @@ def _outcomes():
     return {s.id: (s.status, s.outcome) for s in Signal.select().order_by(Signal.seq)}
 
 
+@BOTH_PATHS
 def test_a_surge_opens_one_case_and_every_signal_gets_an_outcome(rules_deployed, erp, config):
     stream = [returned(0), returned(10), returned(20), returned(30), returned(40),
               returned(50), returned(55, sku="SKU2"), snapshot("erp", 56, on_hand=4)]
@@ -44,6 +46,7 @@ def test_a_surge_opens_one_case_and_every_signal_gets_an_outcome(rules_deployed,
     assert run_rules(config, owner="w1") == 0        # nothing left
 
 
+@BOTH_PATHS
 def test_a_closed_case_lets_the_condition_open_a_new_one(rules_deployed, erp, config):
     _post(erp, [returned(0), returned(1), returned(2)])
     run_rules(config, owner="w1")
@@ -53,6 +56,7 @@ def test_a_closed_case_lets_the_condition_open_a_new_one(rules_deployed, erp, co
     assert Case.select().where(Case.type == "return_surge_review").count() == 2
 
 
+@BOTH_PATHS
 def test_a_case_type_without_a_process_is_an_error_outcome_not_a_stall(app, erp, config):
     from service.usecases.deployments import store_files as deploy
     from .streams import rules_dir
@@ -91,6 +95,28 @@ def _cases():
     return sorted((c.type, c.external_ref) for c in Case.select())
 
 
+MIXED_CASES = [("inventory_reconciliation", "rules:inventory_reconciliation:C2|S2"),
+               ("inventory_reconciliation", "rules:inventory_reconciliation:M1|S1"),
+               ("return_surge_review", "rules:return_surge_review:HOT|west")]
+
+
+@BOTH_PATHS
+def test_a_mixed_stream_of_two_partitions_opens_the_same_cases(rules_deployed, erp, config):
+    stream = _mixed_stream()
+    _post(erp, stream)
+    total = 0
+    while True:
+        done = run_rules(config, owner="w1", limit=300)
+        if not done:
+            break
+        total += done
+    assert total == len(stream)
+    assert _cases() == MIXED_CASES
+    assert Signal.select().where(Signal.status == "pending").count() == 0
+    seqs = [s.seq for s in Signal.select(Signal.seq)]
+    assert len(set(seqs)) == len(stream) and min(seqs) > 0     # each row has its place in the log
+
+
 def test_stop_in_the_middle_and_restart_opens_each_case_once(rules_deployed, erp, config):
     stream = _mixed_stream()
     _post(erp, stream)
@@ -106,10 +132,7 @@ def test_stop_in_the_middle_and_restart_opens_each_case_once(rules_deployed, erp
         consumer.forget()
     assert total == len(stream)
     interrupted, interrupted_outcomes = _cases(), _outcomes()
-    assert interrupted == [
-        ("inventory_reconciliation", "rules:inventory_reconciliation:C2|S2"),
-        ("inventory_reconciliation", "rules:inventory_reconciliation:M1|S1"),
-        ("return_surge_review", "rules:return_surge_review:HOT|west")]
+    assert interrupted == MIXED_CASES
     assert Signal.select().where(Signal.status == "pending").count() == 0
     # the same stream without interruption gives the same outcomes
     Signal.update(status="pending", outcome=None, case=None).execute()
@@ -150,6 +173,7 @@ def test_partitions_take_turns_when_the_limit_stops_a_run(rules_deployed, erp, c
     assert run_rules(config, owner="w1") == 20
 
 
+@BOTH_PATHS
 def test_a_late_store_batch_opens_its_case_and_late_signals_are_recorded(rules_deployed, erp,
                                                                          config):
     current = [snapshot("erp", 180 + m, sku="SKU9", location="S2", on_hand=5) for m in range(3)]
