@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..decisions import DecisionModel, DecisionNotFound, DmnError
+from ..decisions import DecisionModel, DecisionNotFound, DmnError, NameNotProvided
 from ..engine.ports import DecisionOutcome
 from ..errors import NotFound, ValidationFailed
 from ..sandbox import BudgetExceeded
@@ -17,12 +17,17 @@ from . import definitions
 
 
 @lru_cache(maxsize=256)
-def _model(definition_id: int, source: str):
-    return DecisionModel.parse(source.encode("utf-8"))
+def _model(definition_id: int, source: str, imported: tuple[str, ...]):
+    # Strict names: a name no input or required decision provides is an error naming the
+    # decision and the name, never a silent null (the TCK runner alone is lenient).
+    return DecisionModel.parse(source.encode("utf-8"), imports=imported, strict_names=True)
 
 
 def model_for(row: Definition):
-    return _model(row.id, row.source)
+    """The parsed model of a DMN row, with the exact versions of what it imports."""
+    imported = tuple(definitions.get("dmn", ref["key"], ref["version"]).source
+                     for ref in (row.meta or {}).get("imports", []))
+    return _model(row.id, row.source, imported)
 
 
 def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
@@ -31,6 +36,10 @@ def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
     model = model_for(row)
     try:
         result = model.evaluate(decision, inputs)
+    except NameNotProvided as exc:
+        raise ValidationFailed(f"decision {exc.decision!r} reads {exc.name!r}, which no input "
+                               "or required decision provides", decision=exc.decision,
+                               field=exc.name) from exc
     except DecisionNotFound as exc:
         raise NotFound(f"decision {decision!r} is not in {row.key} v{row.version}",
                        decision=decision) from exc

@@ -16,7 +16,8 @@ from scoring.catalog import SPECS
 
 from ..connectors import registry as connector_registry
 from ..connectors.http_spec import CONNECTOR_SUFFIX, parse_connector
-from ..decisions import DecisionModel, DmnError
+from ..decisions import DmnError, parse_documents
+from ..decisions.document import load_xml
 from ..engine import parse_definitions
 from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
@@ -69,15 +70,43 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
     return out
 
 
-def _parse_dmn(filename: str, data: bytes, max_bytes: int) -> Parsed:
+def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
+    """The DMN files of a deployment, parsed together: one may import another by namespace
+    (``<import namespace=...>``), among these files or what is deployed already."""
+    deployed = {row.meta["namespace"]: row for row in definitions.latest_all("dmn")
+                if (row.meta or {}).get("namespace")}
+    documents = dict(files)
+    own = {}
+    for name, data in files.items():
+        try:
+            root = load_xml(data, max_bytes=max_bytes)
+        except DmnError as exc:
+            raise DefinitionInvalid(f"{name}: {exc}", file=name, element=exc.element_id,
+                                    line=exc.line) from exc
+        own[name] = [i.get("namespace") for i in root.iter("{*}import")
+                     if i.get("namespace")]
+    given = set()
+    for imports in own.values():
+        for namespace in imports:
+            row = deployed.get(namespace)
+            if row is not None and namespace not in given:
+                documents.setdefault(f"{row.file} (deployed)", row.source.encode("utf-8"))
+                given.add(namespace)
     try:
-        model = DecisionModel.parse(data)
+        models = parse_documents(documents, max_bytes=max_bytes)
     except DmnError as exc:
-        raise DefinitionInvalid(f"{filename}: {exc}", file=filename, element=exc.element_id,
-                                line=exc.line) from exc
-    decisions = [{"id": d.id, "name": d.name} for d in model.decisions]
-    return Parsed("dmn", Path(filename).name.rsplit(".", 1)[0], getattr(model, "name", None),
-                  filename, data.decode("utf-8"), {"decisions": decisions})
+        name = getattr(exc, "file", None)
+        raise DefinitionInvalid(f"{name}: {exc}" if name else str(exc), file=name,
+                                element=exc.element_id, line=exc.line) from exc
+    out = []
+    for name in files:
+        model = models[name]
+        decisions = [{"id": d.id, "name": d.name} for d in model.decisions]
+        out.append(Parsed("dmn", Path(name).name.rsplit(".", 1)[0], getattr(model, "name", None),
+                          name, files[name].decode("utf-8"),
+                          {"decisions": decisions, "namespace": model.namespace,
+                           "imports": own[name]}))
+    return out
 
 
 def _parse_rules(filename: str, data: bytes) -> Parsed:
@@ -101,8 +130,8 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
         by_kind.setdefault(kind_of(name), {})[name] = data
         _check_utf8(name, data)
     parsed: list[Parsed] = []
-    for name, data in by_kind.get("dmn", {}).items():
-        parsed.append(_parse_dmn(name, data, max_bytes))
+    if by_kind.get("dmn"):
+        parsed.extend(_parse_dmn(by_kind["dmn"], max_bytes))
     if by_kind.get("bpmn"):
         parsed.extend(_parse_bpmn(by_kind["bpmn"], max_bytes))
     for name, data in by_kind.get("casetype", {}).items():

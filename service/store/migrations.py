@@ -112,6 +112,16 @@ def _passwords_and_sessions(db):
         run(migrator.add_column("user", "password_hash", User.password_hash))
 
 
+def _keyless_message_catches(db):
+    """Version 7: ``message_subscription.variables``, the scalar variables of an instance
+    waiting at a catch without correlation keys, matched against a message's correlation
+    values as Camunda 7 does."""
+    if "variables" not in {c.name for c in db.get_columns("message_subscription")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("message_subscription", "variables",
+                                MessageSubscription.variables))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -120,6 +130,8 @@ MIGRATIONS = [
     (5, "external tasks with locks, notification preferences and notices",
      _external_tasks_and_notifications),
     (6, "passwords and browser sessions", _passwords_and_sessions),
+    (7, "variables of instances waiting at message catches without correlation keys",
+     _keyless_message_catches),
 ]
 
 

@@ -197,6 +197,9 @@ class MessageSubscription(BaseModel):
     correlation_key = pw.CharField(max_length=500)   # canonical JSON of the correlation values
     correlation = JSONField(default=dict)
     element_id = pw.CharField(max_length=200, null=True)
+    # For a catch that declares no correlation key (most Camunda 7 and bpmn.io files): the
+    # instance's scalar variables, matched against a message's correlation values.
+    variables = JSONField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:

@@ -7,6 +7,7 @@ version of each definition whose content changed; unchanged content keeps its ve
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from ..domain import definitions
@@ -44,27 +45,62 @@ def check(who: Identity, files: dict[str, bytes], *, config) -> dict:
 def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
                 name: str | None = None, source: str | None = None) -> dict:
     """Validate and store ``files``; returns what was created and what was unchanged."""
-    parsed = validate_files(files, max_bytes=max_bytes)
+    parsed = _imported_first(validate_files(files, max_bytes=max_bytes))
     created, unchanged = [], []
+    pinned = {row.meta["namespace"]: {"namespace": row.meta["namespace"], "key": row.key,
+                                      "version": row.version}
+              for row in definitions.latest_all("dmn") if (row.meta or {}).get("namespace")}
     uow = UnitOfWork(actor)
     with uow.writing():
         deployment = Deployment.create(deployed_by=actor, files=sorted(files))
         for p in parsed:
             digest = hashlib.sha256(p.source.encode("utf-8")).hexdigest()
+            if p.kind == "dmn" and p.meta.get("imports"):
+                # An importing table evaluates with the exact versions it was deployed with;
+                # a new version of what it imports makes a new version of it too.
+                p.meta["imports"] = [pinned[ns] for ns in p.meta["imports"]]
+                digest = hashlib.sha256((p.source + json.dumps(p.meta["imports"],
+                                                               sort_keys=True)).encode()
+                                        ).hexdigest()
             current = definitions.latest_stored(p.kind, p.key)
             if current is not None and current.sha256 == digest:
                 unchanged.append(_summary(current))
+                _pin(pinned, current)
                 continue
             row = Definition.create(
                 kind=p.kind, key=p.key, version=(current.version + 1) if current else 1,
                 name=p.name, file=p.file, source=p.source, sha256=digest, meta=p.meta,
                 deployment=deployment, deployed_by=actor)
             created.append(_summary(row))
+            _pin(pinned, row)
         uow.record("deployed", deployment=deployment.id, created=created, name=name,
                    source=source,
                    unchanged=[f"{u['kind']}:{u['key']}@{u['version']}" for u in unchanged])
     definitions.invalidate()    # after commit: the snapshot must see the new rows
     return {"id": deployment.id, "created": created, "unchanged": unchanged}
+
+
+def _pin(pinned: dict, row: Definition) -> None:
+    namespace = (row.meta or {}).get("namespace") if row.kind == "dmn" else None
+    if namespace:
+        pinned[namespace] = {"namespace": namespace, "key": row.key, "version": row.version}
+
+
+def _imported_first(parsed: list) -> list:
+    """DMN files ordered so that what a file imports is stored before it (the deployment
+    check already refused imports that resolve nowhere)."""
+    waiting = [p for p in parsed if p.kind == "dmn"]
+    own = {p.meta.get("namespace") for p in waiting}
+    ordered, placed = [], set()
+    while waiting:
+        ready = [p for p in waiting
+                 if all(ns in placed or ns not in own for ns in p.meta.get("imports", []))]
+        ready = ready or waiting[:1]          # a cycle of imports: take them in order
+        for p in ready:
+            ordered.append(p)
+            placed.add(p.meta.get("namespace"))
+        waiting = [p for p in waiting if p not in ready]
+    return ordered + [p for p in parsed if p.kind != "dmn"]
 
 
 def deploy_paths(paths, *, actor: str, config) -> dict:

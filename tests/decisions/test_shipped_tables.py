@@ -105,9 +105,14 @@ def test_price_override_below_cost_always_needs_finance(authority):
         "store_manager"
 
 
-def test_camunda_style_tables_list_and_record_their_inputs(routing, authority):
-    assert routing.inputs_of("exception_routing") == [
+def test_tables_declare_their_inputs_and_record_them_absent_ones_as_null(routing, authority):
+    """The shipped tables declare what they read (inputData, as Camunda Modeler draws it): a
+    declared input a caller leaves out is null (below_cost: most approvals are not price
+    overrides), a name nobody declared is an error (service evaluations are strict)."""
+    assert sorted(routing.inputs_of("exception_routing")) == [
         "customer_tier", "escalation_risk", "margin", "reason", "value"]
-    assert authority.inputs_of("approval_authority") == ["action", "amount", "below_cost"]
-    result = authority.evaluate("approval_authority", {"action": "refund", "amount": 10})
-    assert result.inputs == {"action": "refund", "amount": Decimal(10)}
+    assert sorted(authority.inputs_of("approval_authority")) == ["action", "amount",
+                                                                 "below_cost"]
+    result = authority.evaluate("approval_authority", {"action": "refund", "amount": 10},
+                                strict_names=True)
+    assert result.inputs == {"action": "refund", "amount": Decimal(10), "below_cost": None}

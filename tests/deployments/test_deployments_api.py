@@ -191,3 +191,46 @@ def test_a_case_type_deployed_by_another_process_is_known_at_once(analyst, confi
                    check=True, capture_output=True)
     response = oms.post("/api/v1/cases", json={"type": "simple_review", "data": {}})
     assert response.status_code == 201, response.get_json()
+
+
+PRICING = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="pricing" name="Pricing"
+    namespace="http://omniflow.example/test/pricing">
+  <import namespace="http://omniflow.example/test/discounts" name="discounts"
+          importType="https://www.omg.org/spec/DMN/20191111/MODEL/" />
+  <decision id="price" name="price">
+    <informationRequirement><requiredDecision href="http://omniflow.example/test/discounts#discount" />
+    </informationRequirement>
+    <literalExpression><text>100 * (1 - discounts.discount)</text></literalExpression>
+  </decision>
+</definitions>"""
+
+DISCOUNTS = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="discounts" name="Discounts"
+    namespace="http://omniflow.example/test/discounts">
+  <decision id="discount" name="discount">
+    <literalExpression><text>{rate}</text></literalExpression>
+  </decision>
+</definitions>"""
+
+
+def test_dmn_files_of_one_deployment_import_each_other(analyst, users):
+    deployed = upload(analyst, {"pricing.dmn": PRICING,
+                                "discounts.dmn": DISCOUNTS.format(rate="0.1")})
+    assert deployed.status_code == 201, deployed.get_json()
+    evaluate = analyst.post("/api/v1/decisions/price/evaluate", json={"inputs": {}})
+    assert evaluate.status_code == 200, evaluate.get_json()
+    assert evaluate.get_json()["outputs"] == 90
+    # A new version of the imported table makes a new version of the one importing it.
+    again = upload(analyst, {"discounts.dmn": DISCOUNTS.format(rate="0.25")})
+    assert again.status_code == 201, again.get_json()
+    redeploy = upload(analyst, {"pricing.dmn": PRICING})
+    assert [(c["key"], c["version"]) for c in redeploy.get_json()["created"]] == [("pricing", 2)]
+    assert analyst.post("/api/v1/decisions/price/evaluate",
+                        json={"inputs": {}}).get_json()["outputs"] == 75
+    # An import that resolves nowhere is refused naming the file.
+    lonely = upload(analyst, {"lonely.dmn": PRICING.replace("test/pricing", "test/lonely")
+                              .replace("test/discounts", "test/none")
+                              .replace('id="price" name="price"', 'id="lone" name="lone"')})
+    assert lonely.status_code == 422 and lonely.get_json()["file"] == "lonely.dmn"
+    assert "http://omniflow.example/test/none" in lonely.get_json()["detail"]
