@@ -68,6 +68,7 @@ class Worker:
         self.backoff = backoff
         self.lease = lease
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._checkpointed_at = float("-inf")
 
     # -- one pass ------------------------------------------------------------------------
@@ -182,14 +183,23 @@ class Worker:
             return interval
         return min(interval, max(left, 0.0))
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to stop; when it runs in a thread of ours, wait for its pass to end.
+
+        Waiting matters: a pass left running after ``stop`` would go on using the database and
+        the rules engine while the caller tears them down.
+        """
         self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
 
 def start_in_process(config: Config, *, clock: Clock = system.utcnow) -> Worker:
     """Run the worker in a daemon thread of this process (``serve`` on SQLite)."""
     worker = Worker(config, clock=clock)
     thread = threading.Thread(target=worker.run_forever, name="omniflow-worker", daemon=True)
+    worker._thread = thread
     thread.start()
     return worker
 

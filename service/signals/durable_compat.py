@@ -30,6 +30,7 @@ before it can change a match. Upgrading: change :data:`PINNED` with the pin in
 from __future__ import annotations
 
 import json
+import threading
 from importlib import metadata
 
 import durable_rules_engine as _native
@@ -62,6 +63,12 @@ NO_STATE = 3         # handled without a state handle (start actions on state 0)
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode     # as durable-rules encodes
 
+# The native engine keeps every ruleset in one global table that ``create_ruleset`` grows and
+# ``delete_ruleset`` shrinks without a lock of its own: a deploy compiling a ruleset while the
+# worker thread asserts facts crashed the process (SIGSEGV). Every native call holds this lock;
+# it is uncontended in a process with one consumer, and costs well under a microsecond then.
+_native_lock = threading.Lock()
+
 
 class EngineRuleset:
     """One native ruleset: facts in, ``(rule name, {alias: fact})`` pairs out, synchronously.
@@ -75,7 +82,9 @@ class EngineRuleset:
     def __init__(self, name: str, definition: dict):
         """``definition``: durable-rules' JSON form, ``{rule: {"all": [...], "pri": n}}``."""
         self.name = name
-        self._handle = _native.create_ruleset(name, _encode(definition))
+        text = _encode(definition)
+        with _native_lock:
+            self._handle = _native.create_ruleset(name, text)
 
     def assert_fact(self, text: str) -> tuple[bool, list[tuple[str, dict]]]:
         """Assert a fact given as its JSON; returns (stored, the matches it completed)."""
@@ -86,7 +95,13 @@ class EngineRuleset:
         return self._call(_native.retract_fact, text)[1]
 
     def _call(self, fn, text: str):
+        with _native_lock:
+            return self._call_locked(fn, text)
+
+    def _call_locked(self, fn, text: str):
         handle = self._handle
+        if handle is None:
+            raise RuntimeError(f"ruleset {self.name} is closed")
         code, state = fn(handle, text)
         if code == NOT_HANDLED or code == OBSERVED:
             return False, []
@@ -124,7 +139,8 @@ class EngineRuleset:
         handle, self._handle = self._handle, None
         if handle is not None:
             try:
-                _native.delete_ruleset(handle)
+                with _native_lock:
+                    _native.delete_ruleset(handle)
             except Exception:  # noqa: BLE001 - nothing useful to do while discarding
                 pass
 
