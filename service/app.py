@@ -5,13 +5,15 @@ Building an app binds the database and checks that its schema is current; it nev
 """
 from __future__ import annotations
 
-from flask import Flask, redirect
+from flask import Flask, redirect, request
 from flask_smorest import Api
 
 from . import api, web
 from .api import auth, errors
 from .config import Config
 from .usecases import system
+
+UNCONNECTED = ("/healthz", "/readyz")
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -38,7 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.before_request
     def _connect():
-        system.connect()
+        if request.path not in UNCONNECTED:   # probes answer (503) when the database does not
+            system.connect()
 
     @app.teardown_appcontext
     def _release(exc):

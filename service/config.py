@@ -22,6 +22,10 @@ class Config:
     script_cpu_seconds: float = 1.0
     run_worker: bool = True          # the embedded default runs the worker in-process
     worker_interval: float = 0.2
+    # Readiness: a worker writes its heartbeat every ``heartbeat_seconds``; none fresher than
+    # ``worker_stale_seconds`` means nobody fires timers or delivers the outbox (/readyz: 503).
+    heartbeat_seconds: float = 5.0
+    worker_stale_seconds: float = 60.0
     deploy_on_start: bool = True
     signals_url: str = ""            # nats://host:4222: signals on NATS JetStream (service.signals)
     testing: bool = False

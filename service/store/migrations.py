@@ -14,7 +14,7 @@ from playhouse.migrate import migrate as run
 from .db import database, is_postgres
 from .tables import (ALL_TABLES, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
-                     TaskNotice, User, WebSession)
+                     TaskNotice, User, WebSession, WorkerHeartbeat)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,12 @@ def _keyless_message_catches(db):
                                 MessageSubscription.variables))
 
 
+def _worker_heartbeats(db):
+    """Version 8: ``worker_heartbeat``, one row per background worker process with the time
+    it last ran a pass, so readiness can tell that timers and deliveries are being served."""
+    db.create_tables([WorkerHeartbeat], safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -132,6 +138,7 @@ MIGRATIONS = [
     (6, "passwords and browser sessions", _passwords_and_sessions),
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
+    (8, "worker heartbeats", _worker_heartbeats),
 ]
 
 
