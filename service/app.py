@@ -9,7 +9,7 @@ from flask import Flask, redirect, request
 from flask_smorest import Api
 
 from . import api, web
-from .api import auth, errors
+from .api import auth, errors, observability
 from .config import Config
 from .usecases import system
 
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     system.start_serving(config)
 
+    observability.init_app(app)   # first: the request id and clock precede authentication
     auth.init_app(app)
     spec = Api(app, spec_kwargs={"info": {"description": "Omniflow: governed decisions for "
                                           "retail operations"}})

@@ -6,10 +6,11 @@ tables or the engines. Add a resource by importing its blueprint module here.
 from __future__ import annotations
 
 from . import (audit, case_diagrams, cases, decisions, deployments, engine_rest, health, incidents,
-               kpis, messages, models, notifications, signals, tasks, users, validations)
+               kpis, messages, metrics, models, notifications, signals, tasks, users, validations)
 
 _MODULES = [cases, case_diagrams, tasks, deployments, validations, decisions, audit, users, models,
-            signals, messages, incidents, notifications, kpis, health]
+            signals, messages, incidents, notifications, kpis, health,
+            metrics]
 
 
 def blueprints():

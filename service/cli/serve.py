@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import click
 from gunicorn.app.base import BaseApplication
 
+from .. import telemetry
 from ..app import create_app
 from ..config import ROOT, Config
 from ..usecases import accounts, deployments, system
@@ -112,6 +116,7 @@ def serve(host, port, workers, threads, demo):
     if demo and not config.is_sqlite:
         raise click.ClickException("--demo creates well-known users with printed tokens; it is "
                                    "refused against PostgreSQL. Use 'users add' instead.")
+    metrics_dir = _metrics_dir(config)
     system.open_store(config)          # migrate once, before any HTTP process starts
     app = create_app(config)
     with app.app_context():
@@ -144,6 +149,24 @@ def serve(host, port, workers, threads, demo):
         # background worker.
         if background is not None and os.getpid() == master:
             background.stop()
+        if os.getpid() == master and config.metrics_dir is None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir(config: Config) -> str:
+    """prometheus_client's multiprocess directory, emptied, exported to the HTTP processes
+    and the worker (``PROMETHEUS_MULTIPROC_DIR``), and switched on in this process before
+    gunicorn forks; a fresh temporary one unless the environment names one."""
+    if config.metrics_dir:
+        path = Path(config.metrics_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):       # the last run's values are not this run's
+            stale.unlink()
+    else:
+        path = Path(tempfile.mkdtemp(prefix="omniflow-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    telemetry.use_multiprocess_dir(str(path))
+    return str(path)
 
 
 COMMANDS = [serve]

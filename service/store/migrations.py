@@ -12,7 +12,7 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
+from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
                      TaskNotice, User, WebSession, WorkerHeartbeat)
 
@@ -128,6 +128,13 @@ def _worker_heartbeats(db):
     db.create_tables([WorkerHeartbeat], safe=True)
 
 
+def _token_expiry(db):
+    """Version 9: ``api_token.expires_at``, an optional end of a bearer token's validity."""
+    if "expires_at" not in {c.name for c in db.get_columns("api_token")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("api_token", "expires_at", ApiToken.expires_at))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -139,6 +146,7 @@ MIGRATIONS = [
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
     (8, "worker heartbeats", _worker_heartbeats),
+    (9, "bearer token expiry", _token_expiry),
 ]
 
 

@@ -39,6 +39,7 @@ class ApiToken(BaseModel):
     user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
     token_hash = pw.CharField(unique=True, max_length=64)
     created_at = UTCDateTimeField(default=utcnow)
+    expires_at = UTCDateTimeField(null=True)            # none: until rotated or revoked
 
 
 class WebSession(BaseModel):
