@@ -94,6 +94,9 @@ class Config:
         # Everything the service writes lives under one directory (default ./data, relative
         # to where it is started); each path can still be set on its own below.
         kwargs = data_layout(Path(env.get("OMNIFLOW_DATA_DIR") or "data").resolve())
+        if env.get("OMNIFLOW_CONTENT_DIRS"):
+            kwargs["content_dirs"] = tuple(
+                d for d in env["OMNIFLOW_CONTENT_DIRS"].split(os.pathsep) if d)
         if env.get("DATABASE_URL"):
             kwargs["database_url"] = env["DATABASE_URL"]
         if env.get("OMNIFLOW_MAX_DEFINITION_BYTES"):

@@ -76,6 +76,14 @@ class Supervised:
             self.process.kill()
 
 
+def worker_command() -> list[str]:
+    """``server.py worker`` in a clone; ``python -m service.cli worker`` when installed."""
+    script = ROOT / "server.py"
+    if script.is_file():
+        return [sys.executable, str(script), "worker"]
+    return [sys.executable, "-m", "service.cli", "worker"]
+
+
 def _http_server(config, host: str, port: int, workers: int, threads: int):
     class Server(BaseApplication):
         def load_config(self):
@@ -135,7 +143,7 @@ def serve(host, port, workers, threads, demo):
     if config.run_worker and config.is_sqlite:
         # `server.py worker` as a child process: it starts clean (no copy of this process's
         # connection), and the HTTP processes gunicorn forks inherit nothing to clean up.
-        background = Supervised([sys.executable, str(ROOT / "server.py"), "worker"])
+        background = Supervised(worker_command())
     # SQLite has one writer: past one process per core they mostly wait for each other.
     per_cpu = 1 if config.is_sqlite else 2
     workers = workers or min(8, per_cpu * (os.cpu_count() or 1))
