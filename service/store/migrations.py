@@ -12,7 +12,8 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
+from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, Definition, ExternalTask,
+                     Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
                      TaskNotice, User, WebSession, WorkerHeartbeat)
 
@@ -122,14 +123,22 @@ def _keyless_message_catches(db):
                                 MessageSubscription.variables))
 
 
+def _definition_bindings(db):
+    """Version 8: ``definition.bindings``, the connector bindings file deployed beside a BPMN
+    file (``X.bindings.json``), kept with the version it was deployed with."""
+    if "bindings" not in {c.name for c in db.get_columns("definition")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("definition", "bindings", Definition.bindings))
+
+
 def _worker_heartbeats(db):
-    """Version 8: ``worker_heartbeat``, one row per background worker process with the time
+    """Version 9: ``worker_heartbeat``, one row per background worker process with the time
     it last ran a pass, so readiness can tell that timers and deliveries are being served."""
     db.create_tables([WorkerHeartbeat], safe=True)
 
 
 def _token_expiry(db):
-    """Version 9: ``api_token.expires_at``, an optional end of a bearer token's validity."""
+    """Version 10: ``api_token.expires_at``, an optional end of a bearer token's validity."""
     if "expires_at" not in {c.name for c in db.get_columns("api_token")}:
         migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
         run(migrator.add_column("api_token", "expires_at", ApiToken.expires_at))
@@ -145,8 +154,9 @@ MIGRATIONS = [
     (6, "passwords and browser sessions", _passwords_and_sessions),
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
-    (8, "worker heartbeats", _worker_heartbeats),
-    (9, "bearer token expiry", _token_expiry),
+    (8, "connector bindings deployed beside BPMN files", _definition_bindings),
+    (9, "worker heartbeats", _worker_heartbeats),
+    (10, "bearer token expiry", _token_expiry),
 ]
 
 
