@@ -1,6 +1,6 @@
 """A multi-process load test on PostgreSQL: 4 HTTP processes, 2 workers, Locust headless.
 
-    pip install -r bench/requirements-load.txt        # Locust (kept out of the service's set)
+    pip install -r bench/requirements.txt        # Locust (kept out of the service's set)
     DATABASE_URL=postgresql://postgres@127.0.0.1/omniflow_bench python bench/load.py \
         [--minutes 5] [--users 16] [--http 4] [--workers 2]
 
@@ -75,7 +75,7 @@ def main():
         sys.exit("set DATABASE_URL=postgresql://... (the load test is for PostgreSQL)")
     locust = shutil.which("locust") or str(Path(sys.executable).parent / "locust")
     if not Path(locust).exists():
-        sys.exit("Locust is not installed: pip install -r bench/requirements-load.txt")
+        sys.exit("Locust is not installed: pip install -r bench/requirements.txt")
 
     from service import store
     store.bind(url)
