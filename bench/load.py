@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from intake_mix import _free_port  # noqa: E402  (bench helpers, not the service)
+from intake_mix import Server  # noqa: E402  (the bench's served instance, not the service)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -83,28 +83,10 @@ def main():
     store.database.close()
 
     tmp = tempfile.mkdtemp(prefix="omniflow-load-")
-    env = {**os.environ, "OMNIFLOW_WORKER": "false",
-           "OMNIFLOW_AUDIT_KEY_FILE": f"{tmp}/audit.key",
-           "OMNIFLOW_AUDIT_CHECKPOINTS": f"{tmp}/audit-checkpoints.jsonl"}
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "server.py", "serve", "--port", str(port),
-                               "--workers", str(args.http)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/serve.log", "w"))
+    server = Server(url, args.http, tmp)     # serve --workers N, no in-process worker
+    env, port, user = server.env, server.port, server.user
     workers = []
     try:
-        for _ in range(600):
-            try:
-                import socket
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-
-        def user(name, *options):
-            out = subprocess.run([sys.executable, "server.py", "users", "add", name, *options],
-                                 cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-            return out.stdout.strip().rsplit(" ", 1)[-1]
-
         tokens = {
             "LOAD_OMS_TOKEN": user("oms-load", "--groups", "oms", "--client"),
             "LOAD_POS_TOKEN": user("pos-load", "--groups", "pos", "--client"),
@@ -120,7 +102,7 @@ def main():
             workers.append(subprocess.Popen([sys.executable, "server.py", "worker"], cwd=ROOT,
                                             env=env, stdout=subprocess.DEVNULL,
                                             stderr=open(f"{tmp}/worker{i}.log", "w")))
-        groups = {"http": lambda: tree(server.pid),
+        groups = {"http": lambda: tree(server.process.pid),
                   "workers": lambda: [p for w in workers for p in tree(w.pid)],
                   "postgresql": postgres_pids}
         before = {name: cpu_seconds(pids()) for name, pids in groups.items()}
@@ -138,10 +120,10 @@ def main():
         cases = count_cases() - cases_before
         lag = worker_lag()
     finally:
-        for process in workers + [server]:
+        for process in workers:
             process.terminate()
-        for process in workers + [server]:
             process.wait(30)
+        server.stop()
 
     print(f"{args.users} Locust users, {args.http} HTTP processes, {args.workers} workers, "
           f"{elapsed:.0f} s, PostgreSQL")
