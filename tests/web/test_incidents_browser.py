@@ -58,6 +58,7 @@ def test_an_incident_is_shown_where_it_happened_and_retried(served, browser, use
     ops.shot("incidents-open")
 
     card.get_by_role("button", name="Retry").click()      # the cause is not fixed: fails again
+    expect(page.locator("#status")).to_contain_text(f"Incident {incident.id} retried")
     expect(page.locator("#incidents li", has_text=f"case {case_id}")).to_contain_text(
         "process step failed at unit_value")
     assert Incident.select().where(Incident.case == case_id).count() == 2
