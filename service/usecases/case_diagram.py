@@ -81,7 +81,9 @@ def diagram(who, case_id: int) -> dict:
             "definition": {"key": definition.key, "version": definition.version,
                            "file": definition.file},
             "xml": definition.source, "elements": elements, "path": path,
-            "names": {e: model.names[e] for e in path if model.names.get(e)}}
+            # Every element with a state, not only the path: a page naming where an incident
+            # or a wait is needs the name of an element the path has not passed.
+            "names": {e: model.names[e] for e in (*path, *elements) if model.names.get(e)}}
 
 
 _RANK = {COMPLETED: 0, ACTIVE: 1, INCIDENT: 2}
