@@ -15,7 +15,7 @@ from .db import database, is_postgres
 from .tables import (ALL_TABLES, AuditEvent, AuditHead, Definition, ExternalTask, Incident,
                      Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
-                     TaskNotice, User, WebSession)
+                     TaskNotice, TimerStart, User, WebSession)
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,12 @@ def _definition_bindings(db):
         run(migrator.add_column("definition", "bindings", Definition.bindings))
 
 
+def _timer_starts(db):
+    """Version 9: ``timer_start``, the schedule of deployed timer start events (one row per
+    process key, its next due time), from which the worker starts one case per due time."""
+    db.create_tables([TimerStart], safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -142,6 +148,7 @@ MIGRATIONS = [
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
     (8, "connector bindings deployed beside BPMN files", _definition_bindings),
+    (9, "timer start event schedules", _timer_starts),
 ]
 
 
