@@ -165,13 +165,18 @@ def test_a_case_opened_by_hand_starts_at_once(config, deploy, users):
 
 
 @pytest.mark.parametrize("timer, kind", [("${next_count}", "timeCycle"), ("R3", "timeCycle"),
-                                          ("every monday", "timeDate")])
+                                          ("R3/PT0S", "timeCycle"), ("every monday", "timeDate")])
 def test_a_timer_start_that_cannot_be_scheduled_is_refused_naming_the_element(users, timer, kind):
     analyst = users.make("ana", ["analyst"])
     body = PROCESS.format(timer=timer, kind=kind).encode()
+    if timer == "R3":     # a valid timer, but beside a second start event
+        body = PROCESS.format(timer="R3/PT1H", kind=kind).replace(
+            '<bpmn:sequenceFlow id="f1"', '<bpmn:startEvent id="by_hand"/><bpmn:sequenceFlow '
+            'id="f0" sourceRef="by_hand" targetRef="count"/><bpmn:sequenceFlow id="f1"').encode()
     answer = analyst.post("/api/v1/deployments", data={"files": [(io.BytesIO(body), "stock.bpmn")]},
                           content_type="multipart/form-data")
     problem = answer.get_json()
     assert answer.status_code == 422, problem
     assert problem["file"] == "stock.bpmn" and problem["element"] == "when", problem
+    assert ("other start events" in problem["detail"]) == (timer == "R3"), problem
     assert TimerStart.select().count() == 0
