@@ -12,10 +12,10 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditEvent, AuditHead, Definition, ExternalTask, Incident,
-                     Instance,
+from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, Definition, ExternalTask,
+                     Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
-                     TaskNotice, TimerStart, User, WebSession)
+                     TaskNotice, TimerStart, User, WebSession, WorkerHeartbeat)
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,21 @@ def _definition_bindings(db):
         run(migrator.add_column("definition", "bindings", Definition.bindings))
 
 
+def _worker_heartbeats(db):
+    """Version 9: ``worker_heartbeat``, one row per background worker process with the time
+    it last ran a pass, so readiness can tell that timers and deliveries are being served."""
+    db.create_tables([WorkerHeartbeat], safe=True)
+
+
+def _token_expiry(db):
+    """Version 10: ``api_token.expires_at``, an optional end of a bearer token's validity."""
+    if "expires_at" not in {c.name for c in db.get_columns("api_token")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("api_token", "expires_at", ApiToken.expires_at))
+
+
 def _timer_starts(db):
-    """Version 9: ``timer_start``, the schedule of deployed timer start events (one row per
+    """Version 11: ``timer_start``, the schedule of deployed timer start events (one row per
     process key, its next due time), from which the worker starts one case per due time."""
     db.create_tables([TimerStart], safe=True)
 
@@ -148,7 +161,9 @@ MIGRATIONS = [
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
     (8, "connector bindings deployed beside BPMN files", _definition_bindings),
-    (9, "timer start event schedules", _timer_starts),
+    (9, "worker heartbeats", _worker_heartbeats),
+    (10, "bearer token expiry", _token_expiry),
+    (11, "timer start event schedules", _timer_starts),
 ]
 
 
