@@ -23,9 +23,11 @@ from ..engine.bindings import BindingsInvalid, bindings_file_for, parse_bindings
 from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
 from . import definitions, deployed_connectors
+from . import timer_starts as schedule
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 
 RULES_SUFFIX = ".json"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Element ids and names end up in columns of this size (definition.key, task.element_id,
 # definition.name, task.name): longer ones are refused here, not by PostgreSQL mid-request.
 MAX_ID_CHARS = 200
@@ -89,9 +91,41 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int,
                            "messages": sorted(definition.message_names),
                            "message_starts": sorted(definition.message_starts),
                            "external_topics": sorted(definition.external_topics),
-                           "notes": list(definition.notes)},
+                           "notes": list(definition.notes),
+                           **_timer_start(definition)},
                           bindings=definition.bindings or None))
     return out
+
+
+def _timer_start(definition) -> dict:
+    """``{"timer_start": {"timer", "kind", "element", "only"}}`` for a process with a timer
+    start event (``only``: it is the process's one start event), else ``{}``. A timer start the
+    worker could not schedule (an expression, a cycle that never repeats) is refused here."""
+    if not definition.timer_start_kind:
+        return {}
+    root = etree.fromstring(definition.xml, etree.XMLParser(resolve_entities=False,
+                                                            no_network=True, load_dtd=False))
+    starts = root.xpath("//bpmn:process[@id=$key]/bpmn:startEvent", key=definition.key,
+                        namespaces={"bpmn": BPMN_NS})
+    timed = [s for s in starts if s.find(f"{{{BPMN_NS}}}timerEventDefinition") is not None]
+    element = timed[0] if timed else None
+    text, kind = definition.timer_start or "", definition.timer_start_kind
+    try:
+        if len(starts) > 1:
+            # The engine starts a timer-fired case down its other start event's path: refused
+            # rather than run the wrong path.
+            raise ValueError("a timer start event beside other start events is not supported "
+                             "yet; model the timer-started process on its own and let it call "
+                             "the shared part")
+        schedule.check(text, kind)
+    except ValueError as exc:
+        raise DefinitionInvalid(
+            f"{definition.file}: the timer start event cannot be scheduled: {exc}",
+            file=definition.file, element=element.get("id") if element is not None else
+            definition.key, line=element.sourceline if element is not None else None) from exc
+    return {"timer_start": {"timer": text, "kind": kind,
+                            "element": element.get("id") if element is not None else None,
+                            "only": len(starts) == 1}}
 
 
 def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:

@@ -19,7 +19,9 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 # Audit kinds whose element ran to its end.
 RAN = {"engine.task_completed", "engine.script_run", "engine.decision_evaluated",
        "engine.gateway_taken", "engine.timer_fired", "engine.message_received",
-       "engine.message_sent", "engine.connector_called", "task.completed"}
+       "engine.message_sent", "engine.connector_called", "task.completed",
+       "engine.external_task_completed", "engine.bpmn_error_thrown",
+       "engine.compensation_started"}
 COMPLETED, ACTIVE, INCIDENT = "completed", "active", "incident"
 
 

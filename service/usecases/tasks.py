@@ -238,6 +238,8 @@ def _refuse_data_the_process_cannot_use(inst, task: Task, data: dict) -> None:
     failure = inst.failure if inst.status == "failed" else None
     if failure is None or failure.extra.get("retryable") or failure.extra.get("connector"):
         return
+    if failure.extra.get("limit") in PROCESS_FAULTS:
+        return      # the process's own fault: an incident naming the element, not a 422
     element = failure.extra.get("element")
     properties = (task.form or {}).get("properties") or {}
     for name in _UNDEFINED_NAME.findall(failure.detail):
@@ -250,6 +252,9 @@ def _refuse_data_the_process_cannot_use(inst, task: Task, data: dict) -> None:
                            task=task.id, cause=failure.detail)
 
 
+# Engine limits that a person's input does not cause: a path that stops with nothing to wait
+# for (``stall``), no end reached, an endless loop (``steps``, ``events``), a tree too deep.
+PROCESS_FAULTS = frozenset({"stall", "no-end", "steps", "events", "depth"})
 _UNDEFINED_NAME = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 
 
