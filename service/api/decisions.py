@@ -1,4 +1,5 @@
-"""/api/v1/decisions/{key}/evaluate: evaluate a deployed decision with typed JSON inputs."""
+"""/api/v1/decisions/{key}/evaluate and /what-if: evaluate a deployed decision with typed JSON
+inputs; replay past decisions against a candidate table."""
 from __future__ import annotations
 
 from flask import request
@@ -7,13 +8,27 @@ from marshmallow import Schema, fields, validate
 
 from ..errors import ValidationFailed
 from ..usecases import decisions
+from ..usecases import what_if as what_if_usecase
 from .auth import current
+from .context import config
+from .deployments import uploaded_files
 from .limits import MAX_ID
 
 
 class EvaluateQuery(Schema):
     version = fields.Integer(validate=validate.Range(1, MAX_ID),
                              metadata={"description": "A version of the DMN definition"})
+
+
+class WhatIfQuery(Schema):
+    since = fields.String(metadata={"description": "ISO 8601: records from this time"})
+    until = fields.String(metadata={"description": "ISO 8601: records before this time"})
+    case_type = fields.String(validate=validate.Length(1, 200),
+                              metadata={"description": "only records of cases of this type"})
+    limit = fields.Integer(validate=validate.Range(1, 1_000_000),
+                           metadata={"description": "the newest N records (default 100000)"})
+    decision = fields.String(validate=validate.Length(1, 200), metadata={
+        "description": "the decision of the file (default: its first; or the key itself)"})
 
 
 blp = Blueprint("decisions", __name__, url_prefix="/api/v1/decisions",
@@ -32,3 +47,23 @@ def evaluate(args, key):
     if not isinstance(body, dict):
         raise ValidationFailed("send {\"inputs\": {...}}", field="inputs")
     return decisions.evaluate(current(), key, body.get("inputs", {}), version=args.get("version"))
+
+
+@blp.route("/<key>/what-if", methods=["POST"])
+@blp.arguments(WhatIfQuery, location="query")
+def what_if(args, key):
+    """Replay past decisions of `key` against a candidate DMN file (multipart field `files`,
+    as for a deployment), changing nothing.
+
+    `key` is the DMN definition key or a decision id. Filters come as query parameters or
+    form fields: `since`, `until`, `case_type`, `limit`. The answer counts the replayed and
+    changed decisions, the changes by output and from -> to value (`transitions`), the rules
+    that start or stop matching, and example cases. A candidate that does not parse or
+    defines another key is a 422 naming the file and element.
+    """
+    who = current()
+    form = {k: request.form.get(k) for k in ("since", "until", "case_type", "limit", "decision")
+            if request.form.get(k)}
+    chosen = {**form, **args}
+    return what_if_usecase.decision(who, key, uploaded_files(), config=config(),
+                                    decision_id=chosen.pop("decision", None), **chosen)

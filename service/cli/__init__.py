@@ -9,9 +9,9 @@ import logging
 
 import click
 
-from . import audit, content, models, serve, users, worker
+from . import audit, content, models, serve, users, what_if, worker
 
-COMMAND_MODULES = [serve, content, users, models, worker, audit]
+COMMAND_MODULES = [serve, content, users, models, worker, audit, what_if]
 
 
 class OmniflowCLI(click.Group):
