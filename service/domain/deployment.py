@@ -19,12 +19,13 @@ from ..connectors.http_spec import CONNECTOR_SUFFIX, parse_connector
 from ..decisions import DmnError, parse_documents
 from ..decisions.document import load_xml
 from ..engine import parse_definitions
-from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
+from ..errors import DefinitionInvalid, NotFound, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
 from . import definitions, deployed_connectors
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 
 RULES_SUFFIX = ".json"
+CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
 # Element ids and names end up in columns of this size (definition.key, task.element_id,
 # definition.name, task.name): longer ones are refused here, not by PostgreSQL mid-request.
 MAX_ID_CHARS = 200
@@ -66,7 +67,10 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
                            "decision_refs": sorted(definition.decision_refs),
                            "connectors": sorted(definition.connectors),
                            "messages": sorted(definition.message_names),
-                           "message_starts": sorted(definition.message_starts)}))
+                           "message_starts": sorted(definition.message_starts),
+                           "decision_bindings": list(definition.decision_bindings),
+                           "call_bindings": list(definition.call_bindings),
+                           "version_tag": definition.version_tag}))
     return out
 
 
@@ -76,7 +80,7 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
     deployed = {row.meta["namespace"]: row for row in definitions.latest_all("dmn")
                 if (row.meta or {}).get("namespace")}
     documents = dict(files)
-    own = {}
+    own, tags = {}, {}
     for name, data in files.items():
         try:
             root = load_xml(data, max_bytes=max_bytes)
@@ -85,6 +89,7 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
                                     line=exc.line) from exc
         own[name] = [i.get("namespace") for i in root.iter("{*}import")
                      if i.get("namespace")]
+        tags[name] = {d.get("id"): _dmn_version_tag(d) for d in root.iter("{*}decision")}
     given = set()
     for imports in own.values():
         for namespace in imports:
@@ -101,12 +106,22 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
     out = []
     for name in files:
         model = models[name]
-        decisions = [{"id": d.id, "name": d.name} for d in model.decisions]
+        decisions = [{"id": d.id, "name": d.name, "version_tag": tags[name].get(d.id)}
+                     for d in model.decisions]
         out.append(Parsed("dmn", Path(name).name.rsplit(".", 1)[0], getattr(model, "name", None),
                           name, files[name].decode("utf-8"),
                           {"decisions": decisions, "namespace": model.namespace,
                            "imports": own[name]}))
     return out
+
+
+def _dmn_version_tag(decision) -> str | None:
+    """``camunda:versionTag`` (Camunda 7) or ``zeebe:versionTag`` (Camunda 8) of a decision."""
+    tag = (decision.get(f"{{{CAMUNDA_DMN_NS}}}versionTag") or "").strip()
+    if not tag:
+        found = [e for e in decision.iterfind("{*}extensionElements/{*}versionTag")]
+        tag = (found[0].get("value") or "").strip() if found else ""
+    return tag or None
 
 
 def _parse_rules(filename: str, data: bytes) -> Parsed:
@@ -237,12 +252,59 @@ def _check_references(parsed: list[Parsed]) -> None:
             if ref not in new_processes and definitions.latest("bpmn", ref) is None:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} calls process {ref!r}, "
                                         "which is not deployed", file=p.file, element=ref)
+        _check_bindings(p, parsed)
         for name in p.meta["connectors"]:
             if name not in connector_registry and name not in http_connectors:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
                                         "which is neither built in nor deployed as a "
                                         f"{name}{CONNECTOR_SUFFIX} file", file=p.file,
                                         element=name)
+
+
+def _check_bindings(p: Parsed, parsed: list[Parsed]) -> None:
+    """A binding to a version or a version tag names one that exists: deployed, or in this
+    deployment (its next version)."""
+    for kind, refs in (("dmn", p.meta.get("decision_bindings", [])),
+                       ("bpmn", p.meta.get("call_bindings", []))):
+        for ref in refs:
+            binding = ref["binding"]
+            if binding["type"] not in ("version", "versionTag"):
+                continue
+            if _binding_found(kind, ref["ref"], binding, parsed):
+                continue
+            what = (f"version {binding['version']}" if binding["type"] == "version"
+                    else f"version tag {binding['version_tag']!r}")
+            raise DefinitionInvalid(
+                f"{p.file}: {ref['element']} is bound to {what} of "
+                f"{'decision' if kind == 'dmn' else 'process'} {ref['ref']!r}, which is not "
+                "deployed", file=p.file, element=ref["element"])
+
+
+def _binding_found(kind: str, ref: str, binding: dict, parsed: list[Parsed]) -> bool:
+    if kind == "dmn":
+        owner = next((q for q in parsed if q.kind == "dmn" and ref in
+                      {d["id"] for d in q.meta["decisions"]}), None)
+        try:
+            key = owner.key if owner else definitions.decision_definition(ref).key
+        except NotFound:
+            return False
+    else:
+        owner = next((q for q in parsed if q.kind == "bpmn" and q.key == ref), None)
+        key = ref
+    if owner is not None:       # this deployment adds the next version (if it changed)
+        current = definitions.latest_stored(kind, key)
+        mine = owner.meta if kind == "bpmn" else next(
+            (d for d in owner.meta["decisions"] if d["id"] == ref), {})
+        if binding["type"] == "version" and binding["version"] == (
+                current.version + 1 if current else 1):
+            return True
+        if binding["type"] == "versionTag" and mine.get("version_tag") == binding["version_tag"]:
+            return True
+    try:
+        definitions.bound(kind, key, binding, decision=ref if kind == "dmn" else None)
+    except NotFound:
+        return False
+    return True
 
 
 def content_files(dirs) -> dict[str, bytes]:

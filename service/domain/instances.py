@@ -40,11 +40,11 @@ class Process:
 class _RecordingDecisions:
     """The engine's decision port: evaluates deployed DMN and keeps the records for the save."""
 
-    def __init__(self, process: Process):
-        self.process, self.port = process, DeployedDecisions()
+    def __init__(self, process: Process, caller: Definition | None = None):
+        self.process, self.port = process, DeployedDecisions(caller)
 
-    def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
-        outcome = self.port.evaluate(decision_ref, inputs)
+    def evaluate(self, decision_ref: str, inputs: dict, binding=None) -> DecisionOutcome:
+        outcome = self.port.evaluate(decision_ref, inputs, binding)
         self.process.decisions.append(outcome.record)
         return outcome
 
@@ -97,16 +97,18 @@ def spec_for(row: Definition):
     return _library.spec(row.key, (row.version, row.sha256), _Sources(row))
 
 
-def _runtime(process: Process, *, clock, script_cpu_seconds: float) -> Runtime:
-    return Runtime(decisions=_RecordingDecisions(process), connectors=_OutboxConnectors(process),
+def _runtime(process: Process, *, clock, script_cpu_seconds: float,
+             definition: Definition | None = None) -> Runtime:
+    return Runtime(decisions=_RecordingDecisions(process, definition),
+                   connectors=_OutboxConnectors(process),
                    clock=clock, script_cpu_seconds=script_cpu_seconds)
 
 
 def start(row: Definition, data: dict, *, clock, script_cpu_seconds: float) -> Process:
     """Run a new instance of ``row`` to its first wait state (in memory)."""
     process = Process(None)
-    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).start(
-        spec_for(row), data)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
+                            definition=row).start(spec_for(row), data)
     return process
 
 
@@ -115,8 +117,8 @@ def load(row: Instance, *, clock, script_cpu_seconds: float,
     """Rebuild an instance from its row; pass ``definition`` when the caller already has it."""
     process = Process(None)
     definition = definition or Definition.get_by_id(row.definition_id)
-    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).load(
-        spec_for(definition), row.state)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
+                            definition=definition).load(spec_for(definition), row.state)
     return process
 
 
