@@ -9,9 +9,9 @@ import logging
 
 import click
 
-from . import audit, content, models, serve, users, what_if, worker
+from . import audit, content, migrations, models, serve, users, what_if, worker
 
-COMMAND_MODULES = [serve, content, users, models, worker, audit, what_if]
+COMMAND_MODULES = [serve, content, users, models, worker, audit, what_if, migrations]
 
 
 class OmniflowCLI(click.Group):

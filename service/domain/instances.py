@@ -122,6 +122,17 @@ def load(row: Instance, *, clock, script_cpu_seconds: float,
     return process
 
 
+def migrate(row: Instance, target: Definition, mapping: dict, variables: dict | None, *,
+            clock, script_cpu_seconds: float) -> Process:
+    """The instance of ``row`` moved onto ``target`` (another version of its process), in
+    memory; ``EngineFailure`` naming the element when it cannot move."""
+    process = Process(None)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
+                            definition=target).migrate(spec_for(target), row.state, mapping,
+                                                       variables)
+    return process
+
+
 @dataclass
 class Saved:
     """What :func:`save_state` wrote: the row (its version bumped) and whether it is new."""
@@ -144,14 +155,19 @@ def save_state(case: Case, inst, *, row: Instance | None, definition: Definition
         values = dict(case=case.id, definition=definition.id, state=state, status=status,
                       next_due_at=next_due, created_at=now, updated_at=now, version=1)
         return Saved(Instance(id=rows.insert(Instance, **values), **values), True)
-    changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
-                               next_due_at=next_due, updated_at=now)
+    values = dict(state=state, status=status, version=Instance.version + 1,
+                  next_due_at=next_due, updated_at=now)
+    if definition is not None and definition.id != row.definition_id:
+        values["definition"] = definition.id          # a migrated instance
+    changed = (Instance.update(**values)
                .where(Instance.id == row.id, Instance.version == row.version).execute())
     if changed != 1:
         raise StaleInstance(f"case {case.id} was changed by another request; reload and try "
                             "again", case=case.id)
     row.version += 1
+    if "definition" in values:
+        row.definition_id = definition.id
     return Saved(row, False)
 
 
-__all__ = ["Process", "Saved", "load", "save_state", "spec_for", "start"]
+__all__ = ["Process", "Saved", "load", "migrate", "save_state", "spec_for", "start"]
