@@ -72,9 +72,9 @@ def _conditions(spec: Any) -> Iterable[str]:
             yield text
 
 
-def _assignment_texts(spec: HumanTask) -> Iterable[str]:
+def _assignment_texts(spec: HumanTask) -> Iterable[tuple[str, bool]]:
     a = spec.assignment
-    yield from (t for t in (a.assignee, *a.candidate_groups, *a.candidate_users) if t)
+    yield from ((t, False) for t in (a.assignee, *a.candidate_groups, *a.candidate_users) if t)
 
 
 def assignment_reads(spec: HumanTask) -> list[str]:
@@ -82,7 +82,7 @@ def assignment_reads(spec: HumanTask) -> list[str]:
     and follow-up dates), first names only."""
     a = spec.assignment
     names: list[str] = []
-    for text in (*_assignment_texts(spec), a.due_date, a.follow_up_date):
+    for text in (*(t for t, _ in _assignment_texts(spec)), a.due_date, a.follow_up_date):
         if not text or not (text.strip().startswith("=") or is_expression(text)):
             continue
         for name, _, _ in _reads(text):
@@ -91,8 +91,10 @@ def assignment_reads(spec: HumanTask) -> list[str]:
     return names
 
 
-def _ahead(task_spec: Any) -> Iterable[str]:
-    """Expression texts read between ``task_spec`` and the next wait state."""
+def _ahead(task_spec: Any) -> Iterable[tuple[str, bool]]:
+    """``(text, is_condition)`` for the expressions read between ``task_spec`` and the next
+    wait state: a bare name is a boolean in a condition, a user or group name in an
+    assignment (``camunda:assignee="${reviewer}"``)."""
     seen, queue = {task_spec.name}, list(task_spec.outputs)
     while queue:
         spec = queue.pop(0)
@@ -104,7 +106,7 @@ def _ahead(task_spec: Any) -> Iterable[str]:
             continue
         if isinstance(spec, (ExternalTask, SubWorkflowTask, CatchingEvent)):
             continue
-        yield from _conditions(spec)
+        yield from ((text, True) for text in _conditions(spec))
         queue.extend(spec.outputs)
 
 
@@ -116,9 +118,9 @@ def suggest_fields(process_spec: Any) -> None:
     for spec in process_spec.task_specs.values():
         if not isinstance(spec, HumanTask) or not is_generic(spec.assignment.form):
             continue
-        for text in _ahead(spec):
+        for text, is_condition in _ahead(spec):
             for name, json_type, examples in _reads(text):
-                suggest(spec.assignment.form, name, json_type)
+                suggest(spec.assignment.form, name, json_type if is_condition else None)
                 if examples:
                     field = spec.assignment.form["properties"][name]
                     field["examples"] = sorted(set(field.get("examples", [])) | set(examples))
