@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from ..errors import ValidationFailed
 from ..usecases import decisions
+from ..usecases import shadow_decisions
 from ..usecases import what_if as what_if_usecase
 from .auth import current
 from .context import config
@@ -67,3 +68,33 @@ def what_if(args, key):
     chosen = {**form, **args}
     return what_if_usecase.decision(who, key, uploaded_files(), config=config(),
                                     decision_id=chosen.pop("decision", None), **chosen)
+
+
+class ShadowReportQuery(Schema):
+    since = fields.String()
+    until = fields.String()
+    limit = fields.Integer(validate=validate.Range(1, 1_000_000))
+
+
+@blp.route("/<key>/shadow", methods=["POST"])
+def set_shadow(key):
+    """Set a candidate DMN file (multipart `files`) as the shadow of the deployed definition
+    `key`: live evaluations also evaluate it and record its outcome beside theirs (the
+    decision record's `shadow`), never acting on it. Checked as a what-if checks it (422
+    naming the file and element)."""
+    return shadow_decisions.set_shadow(current(), key, uploaded_files(), config=config()), 201
+
+
+@blp.route("/<key>/shadow", methods=["DELETE"])
+def remove_shadow(key):
+    """Stop evaluating the shadow of `key`."""
+    return shadow_decisions.remove_shadow(current(), key)
+
+
+@blp.route("/<key>/shadow", methods=["GET"])
+@blp.arguments(ShadowReportQuery, location="query")
+def shadow_report(args, key):
+    """The shadow against the live table over the decision records that carry both:
+    compared, differed, changes by output and from -> to value, rules that match in one and
+    not the other, examples, shadow errors."""
+    return shadow_decisions.report(current(), key, **args)

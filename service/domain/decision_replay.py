@@ -175,7 +175,7 @@ def _json(text):
         return None
 
 
-def _rule_ids(matched) -> dict:
+def rule_ids(matched) -> dict:
     if not isinstance(matched, dict):
         return {}
     return {r.get("rule_id"): r.get("row") for rules in matched.values()
@@ -300,7 +300,7 @@ def replay(goal: Target, candidate, model, filters: Filters, *,
                 old = outcomes[outputs] = _json(outputs)
             old_rules = rule_sets.get(matched)
             if old_rules is None:
-                old_rules = rule_sets[matched] = _rule_ids(_json(matched))
+                old_rules = rule_sets[matched] = rule_ids(_json(matched))
             if not isinstance(inputs, dict):
                 tally.failed += 1
                 warn("a record without recorded inputs")
@@ -318,7 +318,7 @@ def replay(goal: Target, candidate, model, filters: Filters, *,
                 continue
             for w in warnings:
                 warn(str(w)[:300])
-            add(record_id, case_id, old, plain(value), old_rules, _rule_ids(rules))
+            add(record_id, case_id, old, plain(value), old_rules, rule_ids(rules))
         if progress is not None:
             progress(len(chunk))
     elapsed = time.perf_counter() - started
@@ -339,5 +339,5 @@ def replay(goal: Target, candidate, model, filters: Filters, *,
     return answer
 
 
-__all__ = ["DEFAULT_LIMIT", "Filters", "MAX_LIMIT", "Target", "candidate_model", "plain",
+__all__ = ["DEFAULT_LIMIT", "Filters", "MAX_LIMIT", "Tally", "Target", "candidate_model", "plain", "rule_ids",
            "records", "replay", "target"]

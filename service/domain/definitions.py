@@ -102,6 +102,12 @@ def latest(kind: str, key: str) -> Definition | None:
     return _fresh_on_miss(lambda snap: snap.latest.get((kind, key)))
 
 
+def latest_known(kind: str, key: str) -> Definition | None:
+    """The newest version in this process's snapshot, with no database query on a miss: for
+    lookups on the hot path where "none" is the usual answer (a shadow decision)."""
+    return snapshot().latest.get((kind, key))
+
+
 def latest_stored(kind: str, key: str) -> Definition | None:
     """The newest version as the database has it now (deploy numbers versions with this)."""
     return (Definition.select().where(Definition.kind == kind, Definition.key == key)

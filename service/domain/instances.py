@@ -21,7 +21,7 @@ from ..engine import ProcessLibrary, Runtime
 from ..engine.ports import DecisionOutcome
 from ..errors import StaleInstance
 from ..store import Case, Definition, Instance, rows
-from . import definitions, deployed_connectors
+from . import definitions, deployed_connectors, shadow_decisions
 from .deployed_decisions import DeployedDecisions
 
 
@@ -45,6 +45,11 @@ class _RecordingDecisions:
 
     def evaluate(self, decision_ref: str, inputs: dict, binding=None) -> DecisionOutcome:
         outcome = self.port.evaluate(decision_ref, inputs, binding)
+        # A shadow table of the same definition is evaluated beside it, recorded, not used.
+        shadow = shadow_decisions.evaluate(outcome.record["definition_key"],
+                                           outcome.record["decision"], inputs)
+        if shadow is not None:
+            outcome.record["shadow"] = shadow
         self.process.decisions.append(outcome.record)
         return outcome
 

@@ -154,6 +154,7 @@ class UnitOfWork:
                  "definition_key": rec["definition_key"],
                  "definition_version": rec["definition_version"], "inputs": rec["inputs"],
                  "outputs": rec["outputs"], "matched_rules": rec["matched_rules"],
+                 "shadow": rec.get("shadow"),
                  "actor": ENGINE_ACTOR, "created_at": now} for rec in process.decisions])
             process.decisions = []
         if process.outbox:
