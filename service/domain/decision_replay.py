@@ -280,7 +280,7 @@ def replay(goal: Target, candidate, model, filters: Filters, *,
     query = records(goal, filters)
     available = query.count()
     selected = min(available, filters.limit)
-    evaluate = model.evaluator(goal.decision)
+    evaluate = model.evaluator(goal.decision, typed_text=True)
     tally = Tally(goal.decision)
     add, warn = tally.add, tally.warn
     versions = tally.versions

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.store import AuditEvent, Case, DecisionRecord
+from tests.api.test_decisions_api import DATED
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "dmn" / "exception_routing.dmn").read_text()
@@ -187,3 +188,22 @@ def test_the_command_line_replays_with_a_progress_bar(team, history, config, tmp
                      result.output)
     assert "priority: 'P2' -> 'P1'" in result.output
     assert counts() == before
+
+
+def test_recorded_dates_and_durations_replay_as_dates_and_durations(team):
+    """JSON records a date as text; the replay reads it back as the input's type, so an
+    unchanged table with date and duration inputs changes nothing."""
+    text = DATED.replace("{soon}", "expedite")
+    r = team["analyst"].post("/api/v1/deployments", data={"files": [
+        (io.BytesIO(text.encode()), "promo_window.dmn")]}, content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()
+    for starts, lead in (("2026-11-28", "P5D"), ("2026-12-05", "P1D"), ("2026-12-24", "P9D")):
+        r = team["analyst"].post("/api/v1/decisions/launch_check/evaluate", json={"inputs": {
+            "starts": {"type": "date", "value": starts},
+            "lead": {"type": "duration", "value": lead}}})
+        assert r.status_code == 200, r.get_json()
+    body = what_if(team["analyst"], text, key="promo_window", name="promo_window.dmn").get_json()
+    assert body["replayed"] == 3 and body["changed"] == 0 and body["warnings"] == [], body
+    body = what_if(team["analyst"], DATED.replace("{soon}", "escalate"), key="promo_window",
+                   name="promo_window.dmn").get_json()
+    assert body["changed"] == 1 and body["transitions"][0]["to"] == "escalate", body
