@@ -4,13 +4,14 @@ Views parse the request, call one use case (``service.usecases``) and answer; th
 tables or the engines. Add a resource by importing its blueprint module here.
 """
 from __future__ import annotations
+from . import migrations  # instance migration (issue 14)
 
 from . import (audit, case_diagrams, cases, decisions, deployments, engine_rest, incidents, kpis,
-               messages, migrations, models, notifications, signals, tasks, users, validations)
+               messages, models, notifications, signals, tasks, users, validations)
 
-_MODULES = [cases, case_diagrams, tasks, deployments, validations, decisions, migrations, audit, users, models,
+_MODULES = [cases, case_diagrams, tasks, deployments, validations, decisions, audit, users, models,
             signals, messages, incidents, notifications, kpis]
 
 
 def blueprints():
-    return [module.blp for module in _MODULES] + engine_rest.blueprints()
+    return [module.blp for module in _MODULES] + [migrations.blp] + engine_rest.blueprints()

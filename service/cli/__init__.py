@@ -4,14 +4,17 @@ Each command is a thin wrapper over a function the API also uses. Command groups
 own modules (each exports ``COMMANDS``) and register here.
 """
 from __future__ import annotations
+from . import migrations, what_if  # issue 14: migrate-instances, what-if
 
 import logging
 
 import click
 
-from . import audit, content, migrations, models, serve, users, what_if, worker
+from . import audit, content, models, serve, users, worker
 
-COMMAND_MODULES = [serve, content, users, models, worker, audit, what_if, migrations]
+COMMAND_MODULES = [serve, content, users, models, worker, audit]
+
+COMMAND_MODULES += [what_if, migrations]
 
 
 class OmniflowCLI(click.Group):

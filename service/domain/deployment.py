@@ -26,7 +26,6 @@ from . import definitions, deployed_connectors
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 
 RULES_SUFFIX = ".json"
-CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
 # Element ids and names end up in columns of this size (definition.key, task.element_id,
 # definition.name, task.name): longer ones are refused here, not by PostgreSQL mid-request.
 MAX_ID_CHARS = 200
@@ -90,12 +89,17 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int,
                            "messages": sorted(definition.message_names),
                            "message_starts": sorted(definition.message_starts),
                            "external_topics": sorted(definition.external_topics),
-                           "notes": list(definition.notes),
-                           "decision_bindings": list(definition.decision_bindings),
-                           "call_bindings": list(definition.call_bindings),
-                           "version_tag": definition.version_tag},
+                           "notes": list(definition.notes)},
                           bindings=definition.bindings or None))
+        out[-1].meta.update(_versioning(definition))
     return out
+
+
+def _versioning(definition) -> dict:
+    """What version bindings need of a process: its task bindings and its version tag."""
+    return {"decision_bindings": list(definition.decision_bindings),
+            "call_bindings": list(definition.call_bindings),
+            "version_tag": definition.version_tag}
 
 
 def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
@@ -137,6 +141,9 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
                           {"decisions": decisions, "namespace": model.namespace,
                            "imports": own[name]}))
     return out
+
+
+CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
 
 
 def _dmn_version_tag(decision) -> str | None:
@@ -200,6 +207,9 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
                                 element=key)
     _check_decision_owners(parsed)
     _check_references(parsed)
+    for p in parsed:
+        if p.kind == "bpmn":
+            _check_bindings(p, parsed)
     return parsed
 
 
@@ -277,7 +287,6 @@ def _check_references(parsed: list[Parsed]) -> None:
             if ref not in new_processes and definitions.latest("bpmn", ref) is None:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} calls process {ref!r}, "
                                         "which is not deployed", file=p.file, element=ref)
-        _check_bindings(p, parsed)
         for name in p.meta["connectors"]:
             if name not in connector_registry and name not in http_connectors:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
