@@ -95,13 +95,6 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int,
     return out
 
 
-def _versioning(definition) -> dict:
-    """What version bindings need of a process: its task bindings and its version tag."""
-    return {"decision_bindings": list(definition.decision_bindings),
-            "call_bindings": list(definition.call_bindings),
-            "version_tag": definition.version_tag}
-
-
 def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
     """The DMN files of a deployment, parsed together: one may import another by namespace
     (``<import namespace=...>``), among these files or what is deployed already."""
@@ -293,6 +286,13 @@ def _check_references(parsed: list[Parsed]) -> None:
                                         "which is neither built in nor deployed as a "
                                         f"{name}{CONNECTOR_SUFFIX} file", file=p.file,
                                         element=name)
+
+
+def _versioning(definition) -> dict:
+    """What version bindings need of a process: its task bindings and its version tag."""
+    return {"decision_bindings": list(definition.decision_bindings),
+            "call_bindings": list(definition.call_bindings),
+            "version_tag": definition.version_tag}
 
 
 def _check_bindings(p: Parsed, parsed: list[Parsed]) -> None:
