@@ -10,6 +10,7 @@ from ..errors import ValidationFailed
 from ..usecases import decisions
 from ..usecases import shadow_decisions
 from ..usecases import what_if as what_if_usecase
+from .answers import answered
 from .auth import current
 from .context import config
 from .deployments import uploaded_files
@@ -51,6 +52,8 @@ def evaluate(args, key):
 
 
 @blp.route("/<key>/what-if", methods=["POST"])
+@blp.doc(**answered(200, "Replayed, changed, transitions by output, rules that start or "
+                               "stop matching, examples"))
 @blp.arguments(WhatIfQuery, location="query")
 def what_if(args, key):
     """Replay past decisions of `key` against a candidate DMN file (multipart field `files`,
@@ -77,6 +80,7 @@ class ShadowReportQuery(Schema):
 
 
 @blp.route("/<key>/shadow", methods=["POST"])
+@blp.doc(**answered(201, "The shadow version set beside the live one"))
 def set_shadow(key):
     """Set a candidate DMN file (multipart `files`) as the shadow of the deployed definition
     `key`: live evaluations also evaluate it and record its outcome beside theirs (the
@@ -86,12 +90,14 @@ def set_shadow(key):
 
 
 @blp.route("/<key>/shadow", methods=["DELETE"])
+@blp.doc(**answered(200, "The shadow removed"))
 def remove_shadow(key):
     """Stop evaluating the shadow of `key`."""
     return shadow_decisions.remove_shadow(current(), key)
 
 
 @blp.route("/<key>/shadow", methods=["GET"])
+@blp.doc(**answered(200, "The shadow against the live table over the records"))
 @blp.arguments(ShadowReportQuery, location="query")
 def shadow_report(args, key):
     """The shadow against the live table over the decision records that carry both:

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from ..errors import ValidationFailed
 from ..usecases import migrations
+from .answers import answered
 from .auth import current
 from .context import config
 
@@ -26,6 +27,7 @@ def _body() -> dict:
 
 
 @blp.route("/dry-run", methods=["POST"])
+@blp.doc(**answered(200, "The instances that can move, and why the others cannot"))
 def dry_run():
     """Check a plan: every instance of the source version that cannot move and why (its
     active element has no target, a variable the target reads is missing); nothing changes."""
@@ -33,6 +35,7 @@ def dry_run():
 
 
 @blp.route("", methods=["POST"])
+@blp.doc(**answered(200, "Moved, blocked and failed instances"))
 def execute():
     """Move the instances of the plan's source version that can move, in chunks; each
     instance is one unit of work with its audit event (a failure moves nothing of it)."""

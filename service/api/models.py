@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from ..usecases import models
 from ..usecases import what_if as what_if_usecase
+from .answers import answered
 from .auth import current, require
 from .context import config
 from .limits import MAX_ID
@@ -144,6 +145,7 @@ class WhatIfRequest(Schema):
 
 
 @blp.route("/<name>/what-if", methods=["POST"])
+@blp.doc(**answered(200, "How many cases change risk band with the candidate"))
 @blp.arguments(WhatIfRequest)
 def what_if(body, name):
     """Rescore the recorded features of past cases with a candidate version, changing

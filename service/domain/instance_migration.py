@@ -44,7 +44,7 @@ def _elements(row: Definition) -> set[str]:
 
 
 def _version(process: str, value, name: str) -> Definition:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
         raise ValidationFailed(f"{name} must be a version number", field=name)
     row = Definition.get_or_none(Definition.kind == "bpmn", Definition.key == process,
                                  Definition.version == value)
