@@ -34,7 +34,11 @@ def _when(name: str, value) -> dt.datetime | None:
         except ValueError as exc:
             raise BadRequest(f"{name} must be an ISO 8601 date or time, not {str(value)[:40]!r}",
                              field=name) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc)
+    except (OverflowError, ValueError) as exc:
+        raise BadRequest(f"{name} is out of range", field=name) from exc
 
 
 def _limit(value, default: int, most: int) -> int:
