@@ -112,6 +112,12 @@ def _move_one(who: Identity, plan, instance_id: int, config) -> dict:
         process = instances.migrate(row, plan.target, plan.mapping, plan.variables,
                                     clock=uow.clock,
                                     script_cpu_seconds=config.script_cpu_seconds)
+        if process.inst.status != "waiting":
+            # it would not go on in the target (an assignment that fails there, say): nothing
+            # of it is written, and it stays on the source version
+            failure = process.inst.failure
+            raise EngineFailure(failure.detail if failure else "the moved instance would be "
+                                f"{process.inst.status}", **(failure.extra if failure else {}))
         case = Case.get_by_id(row.case_id)
         with uow.writing():
             inbox.withdraw_moved(case, row, process.inst, uow.events)

@@ -175,3 +175,24 @@ def test_the_command_line_dry_runs_and_migrates(team, running, config, monkeypat
     assert "moved 3; 0 blocked; 0 failed" in result.output
     assert {e.actor for e in AuditEvent.select().where(AuditEvent.kind == "instance.migrated")} \
         == {"ops"}
+
+
+def test_an_instance_that_would_fail_in_the_target_moves_nothing(team, running):
+    """The plan sets the variable the target reads to a value its due date cannot use: the
+    move fails in memory and nothing of the instance is written."""
+    text = version_2().replace('camunda:assignee="${triage_agent}"',
+                               'camunda:assignee="${triage_agent}" camunda:followUpDate='
+                               '"${triage_agent}"')
+    r = team["analyst"].post("/api/v1/deployments", data={"files": [
+        (io.BytesIO(text.encode()), "order_exception.bpmn")]},
+        content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()
+    states = {i.id: (i.state, i.version) for i in Instance.select()}
+    body = team["analyst"].post("/api/v1/migrations", json={**PLAN, "target_version": 3}
+                                ).get_json()
+    assert body["moved"] == 1 and body["failed_count"] == 2, body       # the approval moves
+    assert {f["case_id"] for f in body["failed"]} == set(running[:2])
+    assert all(f["element"] == "handle_order_exception" for f in body["failed"])
+    for i in Instance.select().where(Instance.case.in_(running[:2])):
+        assert (i.state, i.version) == states[i.id] and i.definition.version == 1
+    assert AuditEvent.select().where(AuditEvent.kind == "instance.migrated").count() == 1
