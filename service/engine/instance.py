@@ -125,7 +125,6 @@ class Runtime:
         instance._failure = envelope.get("failure")
         return instance
 
-
     def migrate(self, spec: ProcessSpec, state: str | bytes, mapping: dict[str, str],
                 variables: dict | None = None) -> "Instance":
         """The instance in ``state`` moved onto ``spec`` (another version of its process):
