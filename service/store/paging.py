@@ -143,3 +143,27 @@ def by_id(query, column, *, cursor: str | None, limit, render: Callable[[Any], d
                 limit=limit, shape=ID,
                 after=(lambda key: column < key) if newest_first else (lambda key: column > key),
                 key_of=lambda row: getattr(row, column.name), render=render)
+
+
+def chunks(query, column, *, size: int = 2000, newest_first: bool = True,
+           limit: int | None = None, raw: bool = False):
+    """Stream ``query`` in keyset chunks on a unique integer ``column`` (lists of rows): a long
+    read (a what-if replay over a year of records) never holds more than one chunk, and never
+    uses OFFSET. ``limit`` caps the rows yielded in all. ``raw`` rows are the driver's tuples,
+    column values not converted (JSON columns stay text): ``column`` must be selected first."""
+    last, left = None, limit
+    while left is None or left > 0:
+        q = query
+        if last is not None:
+            q = q.where(column < last if newest_first else column > last)
+        take = size if left is None else min(size, left)
+        q = q.order_by(column.desc() if newest_first else column).limit(take)
+        rows = q.model._meta.database.execute(q).fetchall() if raw else list(q)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < take:
+            return
+        if left is not None:
+            left -= len(rows)
+        last = rows[-1][0] if isinstance(rows[-1], (tuple, list)) else getattr(rows[-1], column.name)

@@ -161,9 +161,11 @@ class UnitOfWork:
         if process.decisions:
             rows.insert_many(DecisionRecord, [
                 {"case": case.id, "instance": row.id, "kind": "decision",
-                 "element_id": rec.get("element_id"), "definition_key": rec["definition_key"],
+                 "element_id": rec.get("element_id") or rec.get("decision"),
+                 "definition_key": rec["definition_key"],
                  "definition_version": rec["definition_version"], "inputs": rec["inputs"],
                  "outputs": rec["outputs"], "matched_rules": rec["matched_rules"],
+                 "shadow": rec.get("shadow"),
                  "actor": ENGINE_ACTOR, "created_at": now} for rec in process.decisions])
             process.decisions = []
         if process.outbox:
