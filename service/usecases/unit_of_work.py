@@ -9,7 +9,8 @@ Every use case that changes something opens a :class:`UnitOfWork`. It owns
   and when a concurrent request with the same key wins the race, the loser rolls back and
   answers with the winner's answer;
 * **the instance save** (:meth:`save`): engine state (optimistic locking), the inbox
-  projection, message subscriptions, decision records, outbox jobs, the case's status and
+  projection, the external tasks waiting for workers (fetchAndLock long polls in this
+  process are woken after the commit), message subscriptions, decision records, outbox jobs, the case's status and
   priority, and a retry or an incident when the run failed;
 * **audit appends**: every event of the unit is appended to the hash chain once, at the end
   of the transaction, so they commit with the change they record.
@@ -27,7 +28,8 @@ from typing import Any, Callable
 from .. import audit
 from ..audit import Event
 from ..config import Config
-from ..domain import definitions, inbox, incidents, instances, notifications, subscriptions
+from ..domain import (definitions, external_tasks, inbox, incidents, instances, notifications,
+                      subscriptions)
 from ..domain.instances import Process
 from ..store import (Case, DecisionRecord, Definition, Instance, Job, atomic, idempotency, rows,
                      to_jsonable, utcnow)
@@ -69,6 +71,8 @@ class UnitOfWork:
         self._replay = replay or self._replay_request
         self.events: list[Event] = []
         self.result: tuple[int, Any] | None = None
+        # External tasks this unit makes available: long polls are woken after the commit.
+        self.new_external_work = 0
 
     # -- reading -------------------------------------------------------------------------
 
@@ -108,6 +112,7 @@ class UnitOfWork:
                     idempotency.store(r.owner, r.scope, r.key, r.body, *self.result)
                 audit.append(self.events)
         except idempotency.Collision:
+            self.new_external_work = 0
             self.events = []
             stored = self._replay()
             if stored is None:
@@ -115,7 +120,11 @@ class UnitOfWork:
             self.result = stored
         except BaseException:
             self.events = []
+            self.new_external_work = 0
             raise
+        if self.new_external_work:
+            external_tasks.announce()
+            self.new_external_work = 0
 
     def answer(self, status: int, body: Any) -> None:
         """The unit's answer; remembered for the Idempotency-Key when there is one."""
@@ -143,6 +152,8 @@ class UnitOfWork:
             events.append(Event(f"engine.{ev.kind}", ENGINE_ACTOR, case.id, row.id, detail))
         created = inbox.project(case, row, inst, now, events, fresh=saved.fresh)
         notifications.tasks_created(created, now=now, config=self.config)
+        self.new_external_work += external_tasks.project(case, row, inst, now, events,
+                                                         fresh=saved.fresh)
         if not saved.fresh or inst.waiting_messages():
             subscriptions.sync(row, inst)
         if process.decisions:
