@@ -223,10 +223,12 @@ def _write(results, streamed: bool) -> None:
     if is_postgres():
         columns = "status, outcome, case_id" + (", seq" if streamed else "") + ", id"
         template = "(%s, %s, %s::integer" + (", %s::bigint" if streamed else "") + ", %s)"
-        execute_values(cursor, f'UPDATE "{table}" AS s SET status = v.status, outcome = v.outcome, '
+        # Table and column names come from our models; every value is a bound parameter.
+        execute_values(cursor, f'UPDATE "{table}" AS s SET status = v.status, outcome = v.outcome, '  # nosec B608
                        f'case_id = v.case_id{seq_set} FROM (VALUES %s) AS v({columns}) '
                        f'WHERE s.id = v.id', rows, template=template, page_size=1000)
     else:
         seq_set = ", seq = ?" if streamed else ""
-        cursor.executemany(f'UPDATE "{table}" SET status = ?, outcome = ?, case_id = ?{seq_set} '
+        # Table and column names come from our models; every value is a bound parameter.
+        cursor.executemany(f'UPDATE "{table}" SET status = ?, outcome = ?, case_id = ?{seq_set} '  # nosec B608
                            f'WHERE id = ?', rows)

@@ -14,60 +14,111 @@ answers False only when a literal term is certainly false, so:
 
 Comparisons are decided only between two strings (equality) or two numbers (order); anything
 else (a missing field, mixed types, booleans) is unknown, so a mistake here can only cost speed,
-never a match. Each test is compiled once into one Python expression (``could``), because these
-run several times per signal.
+never a match. Each test is built once from closures (``could``), because these run several
+times per signal; no source text is generated, as the conditions come from analysts' files.
 """
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
+from typing import Callable
 
-_ORDER = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
-_NUM = "(type({v}) is int or type({v}) is float)"
+_ORDER = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}
+
+Test = Callable[[dict], bool]
 
 
 def _is_number(value) -> bool:
     return (type(value) is int or type(value) is float) and math.isfinite(value)
 
 
-def _could(cond, names: list) -> str:
-    """Python source, over the fact ``f``, that is False only when ``cond`` certainly fails."""
+def _literal(cond) -> tuple[str, str, object] | None:
+    """``(op, field, operand)`` when ``cond`` compares a field with a literal we can decide."""
     op, arg = next(iter(cond.items()))
-    if op == "$or":
-        return "(" + " or ".join(_could(c, names) for c in arg) + ")"
-    if op == "$and":
-        parts = [p for p in (_could(c, names) for c in arg) if p != "True"]
-        return "(" + " and ".join(parts) + ")" if parts else "True"
-    if op in ("$ex", "$nex"):
-        name = next(iter(arg))
-        return f"({name!r} {'in' if op == '$ex' else 'not in'} f)"
     if op in _ORDER or op in ("$eq", "$neq"):
         name, operand = next(iter(arg.items()))
     elif not op.startswith("$"):
         name, operand, op = op, arg, "$eq"
     else:
-        return "True"                      # $mt, $imt: not decided here
-    names.append(name)
-    value = f"v{len(names) - 1}"
+        return None                        # $mt, $imt: not decided here
     if op in ("$eq", "$neq") and isinstance(operand, str):
-        compare = "==" if op == "$eq" else "!="
-        return f"(type({value}) is not str or {value} {compare} {operand!r})"
+        return op, name, operand
     if op in _ORDER and _is_number(operand):
-        return f"(not {_NUM.format(v=value)} or {value} {_ORDER[op]} {operand!r})"
-    return "True"                          # references, arithmetic, other literals
+        return op, name, operand
+    return None                            # references, arithmetic, other literals
 
 
-def _compile(cond):
-    """``fact -> bool`` for the literal part of one condition (True: it could match)."""
-    names: list = []
-    body = _could(cond, names)
-    if body == "True":
+def _string_test(name: str, operand: str, equal: bool) -> Test:
+    def could(f):
+        value = f.get(name)
+        return type(value) is not str or (value == operand) is equal
+    return could
+
+
+def _order_test(name: str, compare, operand) -> Test:
+    def could(f):
+        value = f.get(name)
+        return not (type(value) is int or type(value) is float) or compare(value, operand)
+    return could
+
+
+def _any(tests: list[Test]) -> Test:
+    def could(f):
+        for test in tests:
+            if test(f):
+                return True
+        return False
+    return could
+
+
+def _all(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+
+    def could(f):
+        for test in tests:
+            if not test(f):
+                return False
+        return True
+    return could
+
+
+def _compile(cond) -> Test | None:
+    """``fact -> bool`` for the literal part of one condition (True: it could match); None when
+    nothing in it can be decided (it could always match).
+
+    Built from closures over the condition's values, never from generated source text: the
+    conditions are the analysts' files.
+    """
+    op, arg = next(iter(cond.items()))
+    if op == "$or":
+        parts = [_compile(c) for c in arg]
+        return None if any(p is None for p in parts) else _any(parts)
+    if op == "$and":
+        parts = [p for p in (_compile(c) for c in arg) if p is not None]
+        return _all(parts) if parts else None
+    if op in ("$ex", "$nex"):
+        name = next(iter(arg))
+        return (lambda f: name in f) if op == "$ex" else (lambda f: name not in f)
+    literal = _literal(cond)
+    if literal is None:
         return None
-    reads = "".join(f"    v{i} = f.get({name!r})\n" for i, name in enumerate(names))
-    source = f"def could(f):\n{reads}    return bool({body})\n"
-    scope: dict = {}
-    exec(compile(source, "<rule condition>", "exec"), scope)  # noqa: S102 - built above
-    return scope["could"]
+    op, name, operand = literal
+    if op in ("$eq", "$neq"):
+        return _string_test(name, operand, op == "$eq")
+    return _order_test(name, _ORDER[op], operand)
+
+
+def _shape(cond) -> str:
+    """A canonical text of the condition's decidable terms: equal shapes are equal tests."""
+    op, arg = next(iter(cond.items()))
+    if op in ("$or", "$and"):
+        return op + "(" + ",".join(_shape(c) for c in arg) + ")"
+    if op in ("$ex", "$nex"):
+        return f"{op}({next(iter(arg))!r})"
+    literal = _literal(cond)
+    return "?" if literal is None else repr(literal)
 
 
 @dataclass(frozen=True)
@@ -100,10 +151,8 @@ def alias_tests(spec) -> list[AliasTest]:
         for item in rule.conditions:
             alias, cond = next(iter(item.items()))
             negated = alias.endswith("$not")
-            names: list = []
-            shape = _could(cond, names) + repr(names)
             out.append(AliasTest(rule.name, alias[:-4] if negated else alias, negated,
-                                 _required_type(cond), _compile(cond), shape))
+                                 _required_type(cond), _compile(cond), _shape(cond)))
     return out
 
 
