@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ..errors import BadRequest, Conflict, NotFound
+from . import rows
 from .db import atomic, for_update_skip_locked
-from .tables import ExternalTask
+from .tables import Case, ExternalTask, Instance
 
 OPEN, INCIDENT = "open", "incident"
 
@@ -29,12 +30,14 @@ def available(topics, now: dt.datetime):
 
 
 def fetch_and_lock(topics: dict[str, int], *, worker_id: str, max_tasks: int,
-                   now: dt.datetime, use_priority: bool = False) -> list[ExternalTask]:
+                   now: dt.datetime, use_priority: bool = False,
+                   checked: bool = False) -> list[ExternalTask]:
     """Lock up to ``max_tasks`` tasks of ``topics`` (topic -> lock duration in ms).
 
-    An idle call only reads; the write transaction opens when something is available.
+    An idle call only reads; the write transaction opens when something is available
+    (``checked``: the caller has just seen that something is).
     """
-    if max_tasks <= 0 or not topics or not available(topics, now).exists():
+    if max_tasks <= 0 or not topics or not (checked or available(topics, now).exists()):
         return []
     order = ([ExternalTask.priority.desc()] if use_priority else []) + [ExternalTask.id]
     with atomic():
@@ -48,8 +51,15 @@ def fetch_and_lock(topics: dict[str, int], *, worker_id: str, max_tasks: int,
     return rows
 
 
+_WITH_CONTEXT = rows.Prepared(
+    lambda task_id: (ExternalTask.select(ExternalTask, Instance, Case)
+                     .join(Instance).switch(ExternalTask).join(Case)
+                     .where(ExternalTask.id == task_id)), 0)
+
+
 def get(task_id: int) -> ExternalTask:
-    row = ExternalTask.get_or_none(ExternalTask.id == task_id)
+    """The task, with its instance (and engine state) and case loaded."""
+    row = _WITH_CONTEXT.first(task_id)
     if row is None:
         raise NotFound(f"external task {task_id} not found", task=task_id)
     return row
@@ -65,7 +75,12 @@ def held(task_id: int, worker_id: str, now: dt.datetime) -> ExternalTask:
     """The task if ``worker_id`` holds a live lock on it; else the error Camunda answers: 404
     for a task that is finished (Camunda deletes it), 400 for a lock the worker does not hold
     (another worker's, none, or expired) or a task whose retries are spent."""
-    row = get(task_id)
+    return check_held(get(task_id), worker_id, now)
+
+
+def check_held(row: ExternalTask, worker_id: str, now: dt.datetime) -> ExternalTask:
+    """:func:`held` for a row already loaded."""
+    task_id = row.id
     if row.status not in (OPEN, INCIDENT):
         raise NotFound(f"external task {task_id} does not exist any more (it is {row.status})",
                        task=task_id)
@@ -136,4 +151,4 @@ def close(row: ExternalTask, *, now: dt.datetime, status: str = "done") -> None:
 
 
 __all__ = ["INCIDENT", "OPEN", "available", "close", "extend", "fail", "fetch_and_lock", "get",
-           "held", "reopen", "unlock"]
+           "check_held", "held", "reopen", "unlock"]

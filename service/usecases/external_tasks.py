@@ -21,7 +21,7 @@ import time
 from ..domain import external_tasks as projection
 from ..errors import BadRequest, Forbidden, NotFound, StaleInstance
 from ..policy import Identity, may_work_topic, visible_topics
-from ..store import Case, ExternalTask, Instance, iso, utcnow
+from ..store import ExternalTask, iso, utcnow
 from ..store import external_locks as locks
 from .camunda import definition_id, when
 from .unit_of_work import UnitOfWork
@@ -77,7 +77,7 @@ def _lock_once(who: Identity, durations: dict, *, worker_id: str, max_tasks: int
     uow = UnitOfWork(who.name, config=config, clock=clock)
     with uow.writing():
         rows = locks.fetch_and_lock(durations, worker_id=worker_id, max_tasks=max_tasks,
-                                    now=now, use_priority=use_priority)
+                                    now=now, use_priority=use_priority, checked=True)
         for row in rows:
             uow.record("external_task.locked", case_id=row.case_id, instance_id=row.instance_id,
                        external_task=row.id, topic=row.topic, element_id=row.element_id,
@@ -123,7 +123,7 @@ def _held(who: Identity, task_id: int, worker_id: str, now) -> ExternalTask:
     row = _visible(who, task_id)
     if not may_work_topic(who, row.topic):
         raise Forbidden(f"{who.name} may not work external tasks of topic {row.topic!r}")
-    return locks.held(task_id, worker_id, now)
+    return locks.check_held(row, worker_id, now)
 
 
 def _with_instance(who: Identity, task_id: int, worker_id: str, operate, *, event: str,
@@ -133,8 +133,7 @@ def _with_instance(who: Identity, task_id: int, worker_id: str, operate, *, even
     for attempt in range(ATTEMPTS):
         now = clock()
         row = _held(who, task_id, worker_id, now)
-        inst_row = Instance.get_by_id(row.instance_id)
-        case = Case.get_by_id(row.case_id)
+        inst_row, case = row.instance, row.case           # loaded with the task
         uow = UnitOfWork(who.name, config=config, clock=clock)
         process = uow.load(inst_row)
         status = operate(process.inst, row)
