@@ -147,7 +147,18 @@ def decision_definition(decision_ref: str) -> Definition:
 
 def process_sources(row: Definition) -> dict[str, bytes]:
     """The BPMN sources a process needs: its own file and, transitively, its called processes."""
-    sources = {row.file: row.source.encode("utf-8")}
+    return {name: called.source.encode("utf-8") for name, called in _process_rows(row).items()}
+
+
+def process_bindings(row: Definition) -> dict[str, dict]:
+    """The connector bindings of :func:`process_sources`, under the same names (files deployed
+    without bindings are left out)."""
+    return {name: called.bindings for name, called in _process_rows(row).items()
+            if called.bindings}
+
+
+def _process_rows(row: Definition) -> dict[str, Definition]:
+    sources = {row.file: row}
     pending, seen = list(row.meta.get("called_processes", [])), {row.key}
     while pending:
         key = pending.pop()
@@ -157,6 +168,6 @@ def process_sources(row: Definition) -> dict[str, bytes]:
         called = latest("bpmn", key)
         if called is None:
             raise NotFound(f"called process {key!r} is not deployed", process=key)
-        sources[called.file + f"#{called.key}@{called.version}"] = called.source.encode("utf-8")
+        sources[called.file + f"#{called.key}@{called.version}"] = called
         pending.extend(called.meta.get("called_processes", []))
     return sources

@@ -7,7 +7,7 @@ deployment or among what is deployed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -18,7 +18,8 @@ from ..connectors import registry as connector_registry
 from ..connectors.http_spec import CONNECTOR_SUFFIX, parse_connector
 from ..decisions import DmnError, parse_documents
 from ..decisions.document import load_xml
-from ..engine import parse_definitions
+from ..engine import BINDINGS_SUFFIX, pair_bindings, parse_definitions
+from ..engine.bindings import BindingsInvalid, bindings_file_for, parse_bindings
 from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
 from . import definitions, deployed_connectors
@@ -39,6 +40,7 @@ class Parsed:
     file: str
     source: str
     meta: dict
+    bindings: dict | None = field(default=None)    # a BPMN file's connector bindings document
 
 
 def kind_of(filename: str) -> str:
@@ -51,15 +53,34 @@ def kind_of(filename: str) -> str:
         return "casetype"
     if lower.endswith(CONNECTOR_SUFFIX):
         return "connector"
+    if lower.endswith(BINDINGS_SUFFIX):
+        return "bindings"
     if lower.endswith(RULES_SUFFIX):
         return "rules"
     raise ValidationFailed(f"{filename}: unsupported file type (use .bpmn, .dmn, .case.json, "
-                           ".connector.json or a rules .json)", file=filename)
+                           ".connector.json, .bindings.json or a rules .json)", file=filename)
 
 
-def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
+def _bindings_of(bpmn: dict[str, bytes], bindings: dict[str, bytes]) -> dict[str, bytes]:
+    """Each BPMN file's bindings file (``X.bindings.json`` beside ``X.bpmn``); a bindings file
+    with no BPMN file of its name in the deployment is refused, naming it."""
+    paired = pair_bindings({**bpmn, **bindings})
+    for name, content in bindings.items():
+        if not any(bindings_file_for(b) == name for b in bpmn):
+            stem = name[: -len(BINDINGS_SUFFIX)]
+            raise DefinitionInvalid(f"{name}: connector bindings need the BPMN file they bind "
+                                    f"({stem}.bpmn) in the same deployment", file=name)
+        try:
+            parse_bindings(name, content)
+        except BindingsInvalid as exc:
+            raise DefinitionInvalid(str(exc), file=name) from exc
+    return {name: paired[name] for name in bpmn if name in paired}
+
+
+def _parse_bpmn(files: dict[str, bytes], max_bytes: int,
+                bindings: dict[str, bytes] | None = None) -> list[Parsed]:
     out = []
-    for definition in parse_definitions(files, max_bytes=max_bytes):
+    for definition in parse_definitions(files, max_bytes=max_bytes, bindings=bindings):
         out.append(Parsed("bpmn", definition.key, definition.name, definition.file,
                           definition.xml.decode("utf-8"),
                           {"called_processes": sorted(definition.called_processes),
@@ -67,7 +88,10 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
                            "connectors": sorted(definition.connectors),
                            "external_topics": sorted(definition.external_topics),
                            "messages": sorted(definition.message_names),
-                           "message_starts": sorted(definition.message_starts)}))
+                           "message_starts": sorted(definition.message_starts),
+                           "external_topics": sorted(definition.external_topics),
+                           "notes": list(definition.notes)},
+                          bindings=definition.bindings or None))
     return out
 
 
@@ -133,8 +157,9 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
     parsed: list[Parsed] = []
     if by_kind.get("dmn"):
         parsed.extend(_parse_dmn(by_kind["dmn"], max_bytes))
+    bindings = _bindings_of(by_kind.get("bpmn", {}), by_kind.get("bindings", {}))
     if by_kind.get("bpmn"):
-        parsed.extend(_parse_bpmn(by_kind["bpmn"], max_bytes))
+        parsed.extend(_parse_bpmn(by_kind["bpmn"], max_bytes, bindings))
     for name, data in by_kind.get("casetype", {}).items():
         ct = parse_case_type(name, data)
         _check_scoring_model(name, ct)

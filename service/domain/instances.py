@@ -73,17 +73,18 @@ _library = ProcessLibrary()
 
 
 class _Sources(Mapping):
-    """The BPMN sources of a definition, read from the database only if the library misses."""
+    """The BPMN sources of a definition (or their connector bindings, ``read`` =
+    ``definitions.process_bindings``), read from the database only if the library misses."""
 
-    def __init__(self, row: Definition):
-        self.row, self._files = row, None
+    def __init__(self, row: Definition, read=definitions.process_sources):
+        self.row, self.read, self._files = row, read, None
 
     def _load(self) -> dict:
         if self._files is None:
             row = self.row
-            if "source" not in row.__data__:      # loaded without its (large) source column
-                row = Definition.get_by_id(row.id)
-            self._files = definitions.process_sources(row)
+            if "source" not in row.__data__ or "bindings" not in row.__data__:
+                row = Definition.get_by_id(row.id)    # loaded without its large columns
+            self._files = self.read(row)
         return self._files
 
     def __getitem__(self, name):
@@ -99,7 +100,8 @@ class _Sources(Mapping):
 def spec_for(row: Definition):
     # The content hash is part of the key: the same key and version can name different content
     # in two databases (a test suite, a staging copy), never in one.
-    return _library.spec(row.key, (row.version, row.sha256), _Sources(row))
+    return _library.spec(row.key, (row.version, row.sha256), _Sources(row),
+                         bindings=_Sources(row, definitions.process_bindings))
 
 
 def _runtime(process: Process, *, clock, script_cpu_seconds: float) -> Runtime:
@@ -107,11 +109,14 @@ def _runtime(process: Process, *, clock, script_cpu_seconds: float) -> Runtime:
                    clock=clock, script_cpu_seconds=script_cpu_seconds)
 
 
-def start(row: Definition, data: dict, *, clock, script_cpu_seconds: float) -> Process:
-    """Run a new instance of ``row`` to its first wait state (in memory)."""
+def start(row: Definition, data: dict, *, clock, script_cpu_seconds: float,
+          initiator: str | None = None, timer_fired: bool = False) -> Process:
+    """Run a new instance of ``row`` to its first wait state (in memory); ``initiator`` fills a
+    start event's ``camunda:initiator`` variable, ``timer_fired`` starts a timer start event
+    as that timer firing now."""
     process = Process(None)
     process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).start(
-        spec_for(row), data)
+        spec_for(row), data, initiator=initiator, timer_fired=timer_fired)
     return process
 
 

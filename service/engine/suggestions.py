@@ -71,13 +71,15 @@ def _conditions(spec: Any) -> Iterable[str]:
             yield text
 
 
-def _assignment_texts(spec: HumanTask) -> Iterable[str]:
+def _assignment_texts(spec: HumanTask) -> Iterable[tuple[str, bool]]:
     a = spec.assignment
-    yield from (t for t in (a.assignee, *a.candidate_groups, *a.candidate_users) if t)
+    yield from ((t, False) for t in (a.assignee, *a.candidate_groups, *a.candidate_users) if t)
 
 
-def _ahead(task_spec: Any) -> Iterable[str]:
-    """Expression texts read between ``task_spec`` and the next wait state."""
+def _ahead(task_spec: Any) -> Iterable[tuple[str, bool]]:
+    """``(text, is_condition)`` for the expressions read between ``task_spec`` and the next
+    wait state: a bare name is a boolean in a condition, a user or group name in an
+    assignment (``camunda:assignee="${reviewer}"``)."""
     seen, queue = {task_spec.name}, list(task_spec.outputs)
     while queue:
         spec = queue.pop(0)
@@ -89,7 +91,7 @@ def _ahead(task_spec: Any) -> Iterable[str]:
             continue
         if isinstance(spec, (ExternalTask, SubWorkflowTask, CatchingEvent)):
             continue
-        yield from _conditions(spec)
+        yield from ((text, True) for text in _conditions(spec))
         queue.extend(spec.outputs)
 
 
@@ -101,9 +103,9 @@ def suggest_fields(process_spec: Any) -> None:
     for spec in process_spec.task_specs.values():
         if not isinstance(spec, HumanTask) or not is_generic(spec.assignment.form):
             continue
-        for text in _ahead(spec):
+        for text, is_condition in _ahead(spec):
             for name, json_type, examples in _reads(text):
-                suggest(spec.assignment.form, name, json_type)
+                suggest(spec.assignment.form, name, json_type if is_condition else None)
                 if examples:
                     field = spec.assignment.form["properties"][name]
                     field["examples"] = sorted(set(field.get("examples", [])) | set(examples))

@@ -12,7 +12,8 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditEvent, AuditHead, ExternalTask, Incident, Instance,
+from .tables import (ALL_TABLES, AuditEvent, AuditHead, Definition, ExternalTask, Incident,
+                     Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
                      TaskNotice, User, WebSession)
 
@@ -122,6 +123,14 @@ def _keyless_message_catches(db):
                                 MessageSubscription.variables))
 
 
+def _definition_bindings(db):
+    """Version 8: ``definition.bindings``, the connector bindings file deployed beside a BPMN
+    file (``X.bindings.json``), kept with the version it was deployed with."""
+    if "bindings" not in {c.name for c in db.get_columns("definition")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("definition", "bindings", Definition.bindings))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -132,6 +141,7 @@ MIGRATIONS = [
     (6, "passwords and browser sessions", _passwords_and_sessions),
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
+    (8, "connector bindings deployed beside BPMN files", _definition_bindings),
 ]
 
 

@@ -66,6 +66,9 @@ class Definition(BaseModel):
     source = pw.TextField()
     sha256 = pw.CharField(max_length=64)
     meta = JSONField(default=dict)              # refs found at parse time
+    # A BPMN file's connector bindings (``X.bindings.json`` deployed beside ``X.bpmn``), as
+    # ``{"bindings": {...}}``; None for other kinds and for files deployed without one.
+    bindings = JSONField(null=True)
     deployment = pw.ForeignKeyField(Deployment, backref="definitions")
     deployed_by = pw.CharField(max_length=120)
     deployed_at = UTCDateTimeField(default=utcnow)

@@ -54,7 +54,7 @@ def open_case(uow: UnitOfWork, definition: Definition, data: dict, *, submitted_
     score = score_case(ctype, data, models_dir=uow.config.models_dir) if ctype.scoring else None
     if score is not None:
         variables[score.variable] = score.probability
-    process = uow.start(definition, variables)
+    process = uow.start(definition, variables, initiator=submitted_by)
     if first_step is not None:
         first_step(process.inst)
     return PendingCase(uow, definition, ctype, data, submitted_by, external_ref, origin, score,

@@ -62,6 +62,10 @@ def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
                 digest = hashlib.sha256((p.source + json.dumps(p.meta["imports"],
                                                                sort_keys=True)).encode()
                                         ).hexdigest()
+            if p.bindings:
+                # The bindings say what runs the file's Java tasks: new bindings, new version.
+                digest = hashlib.sha256((p.source + json.dumps(p.bindings, sort_keys=True))
+                                        .encode()).hexdigest()
             current = definitions.latest_stored(p.kind, p.key)
             if current is not None and current.sha256 == digest:
                 unchanged.append(_summary(current))
@@ -70,7 +74,7 @@ def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
             row = Definition.create(
                 kind=p.kind, key=p.key, version=(current.version + 1) if current else 1,
                 name=p.name, file=p.file, source=p.source, sha256=digest, meta=p.meta,
-                deployment=deployment, deployed_by=actor)
+                bindings=p.bindings, deployment=deployment, deployed_by=actor)
             created.append(_summary(row))
             _pin(pinned, row)
         uow.record("deployed", deployment=deployment.id, created=created, name=name,
@@ -153,6 +157,7 @@ def read(key: str, *, kind: str | None = None, version: int | None = None) -> di
     out = definition_summary(chosen)
     out["versions"] = [definition_summary(r) for r in rows]
     out["source"] = chosen.source
+    out["bindings"] = chosen.bindings
     return out
 
 

@@ -54,4 +54,5 @@ def incident_view(row: Incident) -> dict:
 def definition_summary(row) -> dict:
     return {"kind": row.kind, "key": row.key, "version": row.version, "name": row.name,
             "file": row.file, "sha256": row.sha256, "deployed_by": row.deployed_by,
-            "deployed_at": iso(row.deployed_at), "meta": row.meta}
+            "deployed_at": iso(row.deployed_at), "meta": row.meta,
+            "notes": (row.meta or {}).get("notes", [])}

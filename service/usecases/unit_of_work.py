@@ -84,10 +84,12 @@ class UnitOfWork:
         """The stored ``(status, answer)`` when this request was answered before."""
         return self._replay_request()
 
-    def start(self, definition: Definition, variables: dict) -> Process:
+    def start(self, definition: Definition, variables: dict, *, initiator: str | None = None,
+              timer_fired: bool = False) -> Process:
         """Run a new instance of ``definition`` to its first wait state, in memory."""
         return instances.start(definition, variables, clock=self.clock,
-                               script_cpu_seconds=self.config.script_cpu_seconds)
+                               script_cpu_seconds=self.config.script_cpu_seconds,
+                               initiator=initiator, timer_fired=timer_fired)
 
     def load(self, row: Instance, *, definition: Definition | None = None) -> Process:
         """Rebuild the engine instance of ``row`` (raises ``EngineFailure`` if unreadable)."""
