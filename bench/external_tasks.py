@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -168,7 +169,7 @@ def wake_latency(ctx, url, token, config, db_url, tmp, oms_token, rounds, *, els
 
 
 def main() -> None:
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
     from service import store
     from service.app import create_app
@@ -189,7 +190,14 @@ def main() -> None:
     _, oms_token = add_user("oms", ["oms"], client=True)
     _, token = add_user("bench-worker", [f"topic:{TOPIC}"], client=True)
     os.environ["BENCH_OMS_TOKEN"] = oms_token
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    class NoDelay(WSGIRequestHandler):
+        # werkzeug writes the headers and the body apart: without TCP_NODELAY the second
+        # write waits for the client's delayed ACK (40 ms) on every answer
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=NoDelay)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/engine-rest"
     ctx = mp.get_context("spawn")
