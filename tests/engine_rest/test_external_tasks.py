@@ -248,3 +248,16 @@ def test_concurrent_fetches_never_lock_one_task_twice(client, content, oms, work
     assert len(ids) == len(set(ids)) == 24
     stored = {str(r.id): r.worker_id for r in ExternalTask.select()}
     assert dict(got) == stored                          # the lock holder the worker was told
+
+
+def test_the_openapi_document_declares_camundas_400_not_422(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    engine_rest = {p: ops for p, ops in paths.items() if p.startswith("/engine-rest")}
+    assert "/engine-rest/external-task/fetchAndLock" in engine_rest
+    for path, ops in engine_rest.items():
+        for method, op in ops.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            assert "422" not in op["responses"], (method, path)
+            if "requestBody" in op or op.get("parameters"):
+                assert "400" in op["responses"], (method, path)

@@ -56,7 +56,7 @@ def _unsupported_filters(topic: dict) -> None:
 
 
 @blp.route("/fetchAndLock", methods=["POST"])
-@blp.arguments(FetchAndLockBody, location="json")
+@blp.arguments(FetchAndLockBody, location="json", error_status_code=400)
 @blp.response(200, LockedExternalTaskAnswer(many=True))
 @_errors(400, 401, 403)
 def fetch_and_lock(body):
@@ -79,7 +79,7 @@ def fetch_and_lock(body):
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(ExternalTaskQuery, location="query")
+@blp.arguments(ExternalTaskQuery, location="query", error_status_code=400)
 @blp.response(200, ExternalTaskAnswer(many=True))
 @_errors(400, 401)
 def listing(query):
@@ -102,7 +102,7 @@ def read(task_id):
 
 
 @blp.route("/<task_id>/complete", methods=["POST"])
-@blp.arguments(CompleteExternalBody, location="json")
+@blp.arguments(CompleteExternalBody, location="json", error_status_code=400)
 @blp.response(204)
 @_errors(400, 401, 403, 404, 409)
 def complete(body, task_id):
@@ -117,7 +117,7 @@ def complete(body, task_id):
 
 
 @blp.route("/<task_id>/failure", methods=["POST"])
-@blp.arguments(FailureBody, location="json")
+@blp.arguments(FailureBody, location="json", error_status_code=400)
 @blp.response(204)
 @_errors(400, 401, 403, 404, 409)
 def failure(body, task_id):
@@ -133,7 +133,7 @@ def failure(body, task_id):
 
 
 @blp.route("/<task_id>/bpmnError", methods=["POST"])
-@blp.arguments(BpmnErrorBody, location="json")
+@blp.arguments(BpmnErrorBody, location="json", error_status_code=400)
 @blp.response(204)
 @_errors(400, 401, 403, 404, 409)
 def bpmn_error(body, task_id):
@@ -148,7 +148,7 @@ def bpmn_error(body, task_id):
 
 
 @blp.route("/<task_id>/extendLock", methods=["POST"])
-@blp.arguments(ExtendLockBody, location="json")
+@blp.arguments(ExtendLockBody, location="json", error_status_code=400)
 @blp.response(204)
 @_errors(400, 401, 403, 404, 409)
 def extend_lock(body, task_id):
