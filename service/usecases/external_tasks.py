@@ -266,13 +266,25 @@ def get(who: Identity, task_id: int) -> dict:
     return _task_shape(row, projection.definitions_of([row]).get(row.instance_id))
 
 
-def listing(who: Identity, *, topic: str | None = None, worker_id: str | None = None,
-            locked: bool = False, not_locked: bool = False, with_retries_left: bool = False,
-            no_retries_left: bool = False, process_instance_id: int | None = None,
-            activity_id: str | None = None, first: int = 0, limit: int = 100,
-            clock=utcnow) -> list[dict]:
-    """``GET /external-task``: the open tasks of topics ``who`` may see, by id."""
-    now = clock()
+def listing(who: Identity, *, first: int = 0, limit: int = 100, clock=utcnow,
+            **filters) -> list[dict]:
+    """``GET /external-task``: the open tasks of topics ``who`` may see, by id (``filters``:
+    see :func:`_query`)."""
+    rows = list(_query(who, clock(), **filters).order_by(ExternalTask.id)
+                .offset(first).limit(limit))
+    definitions = projection.definitions_of(rows)
+    return [_task_shape(r, definitions.get(r.instance_id)) for r in rows]
+
+
+def count(who: Identity, *, clock=utcnow, **filters) -> int:
+    """``GET /external-task/count``: how many tasks :func:`listing` would list in all."""
+    return _query(who, clock(), **filters).count()
+
+
+def _query(who: Identity, now, *, topic: str | None = None, worker_id: str | None = None,
+           locked: bool = False, not_locked: bool = False, with_retries_left: bool = False,
+           no_retries_left: bool = False, process_instance_id: int | None = None,
+           activity_id: str | None = None):
     query = ExternalTask.select().where(ExternalTask.status.in_(projection.LIVE))
     topics = visible_topics(who)
     if topics is not None:
@@ -294,10 +306,8 @@ def listing(who: Identity, *, topic: str | None = None, worker_id: str | None = 
         query = query.where(ExternalTask.instance == process_instance_id)
     if activity_id:
         query = query.where(ExternalTask.element_id == activity_id)
-    rows = list(query.order_by(ExternalTask.id).offset(first).limit(limit))
-    definitions = projection.definitions_of(rows)
-    return [_task_shape(r, definitions.get(r.instance_id)) for r in rows]
+    return query
 
 
-__all__ = ["POLL_SECONDS", "bpmn_error", "complete", "extend_lock", "failure", "fetch_and_lock",
+__all__ = ["POLL_SECONDS", "bpmn_error", "complete", "count", "extend_lock", "failure", "fetch_and_lock",
            "get", "listing", "retry_incident", "unlock"]

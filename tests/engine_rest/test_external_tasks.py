@@ -167,6 +167,10 @@ def test_failures_count_down_to_an_incident_naming_the_element(client, content, 
     assert Case.get_by_id(started["caseId"]).status == "incident"
     [listed] = client.get(f"{REST}?noRetriesLeft=true", headers=worker.headers).get_json()
     assert listed["retries"] == 0
+    assert client.get(f"{REST}/count?noRetriesLeft=true",
+                      headers=worker.headers).get_json() == {"count": 1}
+    assert client.get(f"{REST}/count?withRetriesLeft=true",
+                      headers=worker.headers).get_json() == {"count": 0}
     clock.now += dt.timedelta(hours=1)
     assert fetch(client, worker).get_json() == []
     # the case type's owners retry it: the task is offered again with one retry

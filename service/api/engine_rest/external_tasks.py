@@ -14,7 +14,7 @@ from ...usecases import external_tasks
 from ..context import clock_of, config
 from ..limits import MAX_ID
 from . import auth, errors
-from .schemas import (BpmnErrorBody, CamundaError, CompleteExternalBody, ExtendLockBody,
+from .schemas import (BpmnErrorBody, CamundaError, CompleteExternalBody, CountAnswer, ExtendLockBody,
                       ExternalTaskAnswer, ExternalTaskQuery, FailureBody, FetchAndLockBody,
                       LockedExternalTaskAnswer)
 from .values import from_camunda, to_camunda
@@ -78,6 +78,15 @@ def fetch_and_lock(body):
     return tasks
 
 
+def _filters(query) -> dict:
+    return dict(topic=query.get("topicName"), worker_id=query.get("workerId"),
+                locked=query["locked"], not_locked=query["notLocked"],
+                with_retries_left=query["withRetriesLeft"],
+                no_retries_left=query["noRetriesLeft"],
+                process_instance_id=query.get("processInstanceId"),
+                activity_id=query.get("activityId"))
+
+
 @blp.route("", methods=["GET"])
 @blp.arguments(ExternalTaskQuery, location="query", error_status_code=400)
 @blp.response(200, ExternalTaskAnswer(many=True))
@@ -85,13 +94,19 @@ def fetch_and_lock(body):
 def listing(query):
     """Open external tasks of the topics the caller may see, by id."""
     cfg = config()
-    return external_tasks.listing(
-        auth.current(), topic=query.get("topicName"), worker_id=query.get("workerId"),
-        locked=query["locked"], not_locked=query["notLocked"],
-        with_retries_left=query["withRetriesLeft"], no_retries_left=query["noRetriesLeft"],
-        process_instance_id=query.get("processInstanceId"),
-        activity_id=query.get("activityId"), first=query["firstResult"],
-        limit=query["maxResults"], **clock_of(cfg))
+    return external_tasks.listing(auth.current(), first=query["firstResult"],
+                                  limit=query["maxResults"], **_filters(query),
+                                  **clock_of(cfg))
+
+
+@blp.route("/count", methods=["GET"])
+@blp.arguments(ExternalTaskQuery, location="query", error_status_code=400)
+@blp.response(200, CountAnswer)
+@_errors(400, 401)
+def count(query):
+    """How many open external tasks of the caller's topics match (``{"count": n}``)."""
+    cfg = config()
+    return {"count": external_tasks.count(auth.current(), **_filters(query), **clock_of(cfg))}
 
 
 @blp.route("/<task_id>", methods=["GET"])

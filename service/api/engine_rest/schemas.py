@@ -183,6 +183,10 @@ class ExternalTaskQuery(Lenient):
     maxResults = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
+class CountAnswer(Schema):
+    count = fields.Integer()
+
+
 class CompleteExternalBody(Lenient):
     workerId = WorkerId
     variables = Variables
