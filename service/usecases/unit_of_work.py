@@ -100,6 +100,19 @@ class UnitOfWork:
 
     @contextmanager
     def writing(self):
+        """The transaction (:meth:`_transaction`); once it has committed, fetchAndLock long
+        polls of this process are woken when the unit made external tasks available (after a
+        replayed collision they wake for nothing, and look again)."""
+        try:
+            with self._transaction():
+                yield self
+        finally:
+            work, self.new_external_work = self.new_external_work, 0
+        if work:
+            external_tasks.announce()
+
+    @contextmanager
+    def _transaction(self):
         """The transaction. On a unique-key collision with a concurrent unit that committed
         the same request first, the block is rolled back and :attr:`result` holds that unit's
         answer instead."""
@@ -114,7 +127,6 @@ class UnitOfWork:
                     idempotency.store(r.owner, r.scope, r.key, r.body, *self.result)
                 audit.append(self.events)
         except idempotency.Collision:
-            self.new_external_work = 0
             self.events = []
             stored = self._replay()
             if stored is None:
@@ -122,11 +134,7 @@ class UnitOfWork:
             self.result = stored
         except BaseException:
             self.events = []
-            self.new_external_work = 0
             raise
-        if self.new_external_work:
-            external_tasks.announce()
-            self.new_external_work = 0
 
     def answer(self, status: int, body: Any) -> None:
         """The unit's answer; remembered for the Idempotency-Key when there is one."""
