@@ -2,10 +2,9 @@
 from .identity import (ADMIN, ANALYST, AUDITOR, SYSTEM, Identity, add_user, authenticate,
                        find_identity, hash_token, identity_of, issue_token, parse_authority)
 from .rules import can_see_task, can_work_task, check_completion
-from .visibility import (may_see_task, may_work_topic, visible_cases, visible_incidents,
-                         visible_tasks, visible_topics)
+from .visibility import may_see_task, visible_cases, visible_incidents, visible_tasks
 
 __all__ = ["ADMIN", "ANALYST", "AUDITOR", "SYSTEM", "Identity", "add_user", "authenticate",
            "find_identity", "hash_token", "identity_of", "issue_token", "parse_authority",
            "can_see_task", "can_work_task", "check_completion", "may_see_task", "visible_cases",
-           "visible_incidents", "visible_tasks", "may_work_topic", "visible_topics"]
+           "visible_incidents", "visible_tasks"]

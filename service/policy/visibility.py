@@ -9,10 +9,6 @@ cannot even learn that an object exists.
 Candidates are read from ``task_candidate``, which holds rows only for open tasks: the inbox
 index stays the size of the open work, and "candidates see it while it is open" is the same
 rule in SQL and in :func:`may_see_task`.
-
-An **external task** topic may be worked (fetched, locked, completed, failed) by admins and by
-accounts in the group ``topic:<name>`` (``topic:*`` for every topic); auditors may read
-external tasks but not work them. A task of a topic the caller may not work is answered 404.
 """
 from __future__ import annotations
 
@@ -51,21 +47,6 @@ def may_see_task(who: Identity, task: Task) -> bool:
                                                 task.candidate_users, None)
 
 
-TOPIC_GROUP = "topic:"
-
-
-def may_work_topic(who: Identity, topic: str) -> bool:
-    """Whether ``who`` may fetch and lock, complete or fail external tasks of ``topic``."""
-    return who.is_admin or bool({f"{TOPIC_GROUP}*", f"{TOPIC_GROUP}{topic}"} & who.groups)
-
-
-def visible_topics(who: Identity) -> set[str] | None:
-    """The topics whose external tasks ``who`` may see; None for every topic."""
-    if _sees_everything(who) or f"{TOPIC_GROUP}*" in who.groups:
-        return None
-    return {g[len(TOPIC_GROUP):] for g in who.groups if g.startswith(TOPIC_GROUP)}
-
-
 def visible_cases(who: Identity):
     """Cases ``who`` may see, with their definition joined (views show its version)."""
     query = Case.select(Case, Definition).join(Definition, peewee.JOIN.LEFT_OUTER)
@@ -83,4 +64,4 @@ def visible_incidents(who: Identity):
     return query.where(Incident.case.in_(visible_cases(who).select(Case.id)))
 
 
-__all__ = ["TOPIC_GROUP", "may_see_task", "may_work_topic", "visible_topics", "visible_cases", "visible_incidents", "visible_tasks"]
+__all__ = ["may_see_task", "visible_cases", "visible_incidents", "visible_tasks"]

@@ -20,7 +20,8 @@ import time
 
 from ..domain import external_tasks as projection
 from ..errors import BadRequest, Forbidden, NotFound, StaleInstance
-from ..policy import Identity, may_work_topic, visible_topics
+from ..policy import Identity
+from ..policy.topics import may_work_topic, visible_topics
 from ..store import ExternalTask, iso, utcnow
 from ..store import external_locks as locks
 from .camunda import definition_id, when
