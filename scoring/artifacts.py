@@ -81,27 +81,51 @@ def sha256_file(path: Path) -> str:
 
 
 class ArtifactStore:
-    """The version folders under one models directory."""
+    """The version folders under one models directory, or a search path of them.
+
+    ``root`` may name several directories separated by ``os.pathsep`` (like ``PATH``): new
+    versions are written under the first (the data directory's ``models``), and versions are
+    read from all of them, the first that has a version winning. So the models shipped in the
+    package stay read-only and training never writes into the source tree.
+    """
 
     def __init__(self, root: str | Path):
-        self.root = Path(root)
+        self.roots = [Path(part) for part in str(root).split(os.pathsep) if part]
+        self.root = self.roots[0]
         # A version's files never change once renamed into place, so its metadata can be kept.
         self._metas: dict[tuple[str, int], ModelMeta] = {}
 
     def path(self, name: str, version: int) -> Path:
+        for root in self.roots:
+            folder = root / name / str(int(version))
+            if (folder / META_FILE).is_file():
+                return folder
         return self.root / name / str(int(version))
 
+    def stamp(self, name: str) -> tuple:
+        """Changes when a version of ``name`` is added (the folders' mtimes); raises
+        FileNotFoundError when no directory has the model."""
+        stamps = tuple((root / name).stat().st_mtime_ns if (root / name).is_dir() else None
+                       for root in self.roots)
+        if all(s is None for s in stamps):
+            raise FileNotFoundError(name)
+        return stamps
+
     def names(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
+        found = set()
+        for root in self.roots:
+            if root.is_dir():
+                found.update(p.name for p in root.iterdir() if p.is_dir())
+        return sorted(name for name in found if self.versions(name))
 
     def versions(self, name: str) -> list[int]:
-        folder = self.root / name
-        if not folder.is_dir():
-            return []
-        return sorted(int(p.name) for p in folder.iterdir()
-                      if p.name.isdigit() and (p / META_FILE).is_file())
+        found = set()
+        for root in self.roots:
+            folder = root / name
+            if folder.is_dir():
+                found.update(int(p.name) for p in folder.iterdir()
+                             if p.name.isdigit() and (p / META_FILE).is_file())
+        return sorted(found)
 
     def meta(self, name: str, version: int) -> ModelMeta:
         key = (name, int(version))

@@ -79,7 +79,7 @@ class ShippedVersions:
         # A new version is renamed into the model's folder, which changes the folder's mtime;
         # one stat is much cheaper than listing and reading every version on each score.
         try:
-            stamp = (self.store.root / name).stat().st_mtime_ns
+            stamp = self.store.stamp(name)
         except FileNotFoundError:
             return None
         seen = self._seen.get(name)

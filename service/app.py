@@ -5,13 +5,15 @@ Building an app binds the database and checks that its schema is current; it nev
 """
 from __future__ import annotations
 
-from flask import Flask, redirect
+from flask import Flask, redirect, request
 from flask_smorest import Api
 
 from . import api, web
-from .api import auth, errors
+from .api import auth, contract, errors, observability
 from .config import Config
 from .usecases import system
+
+UNCONNECTED = ("/healthz", "/readyz")
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -27,18 +29,22 @@ def create_app(config: Config | None = None) -> Flask:
 
     system.start_serving(config)
 
+    observability.init_app(app)   # first: the request id and clock precede authentication
     auth.init_app(app)
     spec = Api(app, spec_kwargs={"info": {"description": "Omniflow: governed decisions for "
-                                          "retail operations"}})
-    spec.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+                                          "retail operations"},
+                                 "extra_plugins": [contract.ContractPlugin()]})
+    contract.document(spec.spec)   # the problem schema and the security schemes
     for blp in api.blueprints():
         spec.register_blueprint(blp)
     errors.init_app(app)   # after Api(), which installs its own HTTP error handler
+    contract.init_app(app, spec)   # unknown query parameters: 400, after authentication
     web.init_app(app)
 
     @app.before_request
     def _connect():
-        system.connect()
+        if request.path not in UNCONNECTED:   # probes answer (503) when the database does not
+            system.connect()
 
     @app.teardown_appcontext
     def _release(exc):

@@ -10,18 +10,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTOR_ENV_PREFIX = "OMNIFLOW_CONNECTOR_"
+# The models shipped in the package: read, never written (``train`` writes under the data dir).
+SHIPPED_MODELS = ROOT / "scoring" / "models"
+
+
+def data_layout(data_dir: Path) -> dict:
+    """Where the service keeps what it writes, under one data directory: the SQLite file, the
+    model artifacts ``train`` writes (read before the shipped ones), the audit key and its
+    checkpoints."""
+    return {"data_dir": str(data_dir),
+            "database_url": f"sqlite:///{data_dir / 'omniflow.db'}",
+            "models_dir": f"{data_dir / 'models'}{os.pathsep}{SHIPPED_MODELS}",
+            "audit_key_file": str(data_dir / "audit.key"),
+            "audit_checkpoint_file": str(data_dir / "audit-checkpoints.jsonl")}
+
+
+_DEFAULTS = data_layout(ROOT / "data")
 
 
 @dataclass(frozen=True)
 class Config:
-    database_url: str = f"sqlite:///{ROOT / 'omniflow.db'}"
+    data_dir: str = _DEFAULTS["data_dir"]
+    database_url: str = _DEFAULTS["database_url"]
     content_dirs: tuple[str, ...] = (str(ROOT / "bpmn"), str(ROOT / "dmn"), str(ROOT / "rules"))
-    models_dir: str = str(ROOT / "scoring" / "models")
+    # A search path (os.pathsep): new versions go to the first, all are read, the shipped last.
+    models_dir: str = _DEFAULTS["models_dir"]
     max_definition_bytes: int = 2 * 1024 * 1024
     max_request_bytes: int = 8 * 1024 * 1024
     script_cpu_seconds: float = 1.0
     run_worker: bool = True          # the embedded default runs the worker in-process
     worker_interval: float = 0.2
+    # Readiness: a worker writes its heartbeat every ``heartbeat_seconds``; none fresher than
+    # ``worker_stale_seconds`` means nobody fires timers or delivers the outbox (/readyz: 503).
+    heartbeat_seconds: float = 5.0
+    worker_stale_seconds: float = 60.0
     deploy_on_start: bool = True
     signals_url: str = ""            # nats://host:4222: signals on NATS JetStream (service.signals)
     testing: bool = False
@@ -43,9 +65,20 @@ class Config:
     max_lock_ms: int = 24 * 3600 * 1000
     # The audit key is kept out of the database (service/audit/keys.py): in production put it
     # on another volume or inject it; the embedded default creates it on first start.
-    audit_key_file: str = str(ROOT / "data" / "audit.key")
-    audit_checkpoint_file: str = str(ROOT / "data" / "audit-checkpoints.jsonl")
+    audit_key_file: str = _DEFAULTS["audit_key_file"]
+    audit_checkpoint_file: str = _DEFAULTS["audit_checkpoint_file"]
     audit_checkpoint_seconds: float = 60.0
+    # Logs: ``json`` (one object per line) or ``text``; the engine's per-task chatter is
+    # ``off`` unless asked for (``info``, ``debug``).
+    log_format: str = "json"
+    log_level: str = "info"
+    engine_log: str = "off"
+    # Groups and authority actions users may be given besides the built-in registry
+    # (service/policy/directory.py): OMNIFLOW_GROUPS, OMNIFLOW_AUTHORITY_KEYS.
+    extra_groups: tuple[str, ...] = ()
+    extra_authority_keys: tuple[str, ...] = ()
+    # prometheus_client's multiprocess directory (``serve`` makes one when unset).
+    metrics_dir: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -58,7 +91,12 @@ class Config:
     @classmethod
     def from_env(cls, environ=None) -> "Config":
         env = os.environ if environ is None else environ
-        kwargs = {}
+        # Everything the service writes lives under one directory (default ./data, relative
+        # to where it is started); each path can still be set on its own below.
+        kwargs = data_layout(Path(env.get("OMNIFLOW_DATA_DIR") or "data").resolve())
+        if env.get("OMNIFLOW_CONTENT_DIRS"):
+            kwargs["content_dirs"] = tuple(
+                d for d in env["OMNIFLOW_CONTENT_DIRS"].split(os.pathsep) if d)
         if env.get("DATABASE_URL"):
             kwargs["database_url"] = env["DATABASE_URL"]
         if env.get("OMNIFLOW_MAX_DEFINITION_BYTES"):
@@ -93,4 +131,16 @@ class Config:
             kwargs["smtp_starttls"] = env["OMNIFLOW_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
         if env.get("OMNIFLOW_MAX_LONG_POLL_MS"):
             kwargs["max_long_poll_ms"] = int(env["OMNIFLOW_MAX_LONG_POLL_MS"])
+        if env.get("OMNIFLOW_LOG_FORMAT"):
+            kwargs["log_format"] = env["OMNIFLOW_LOG_FORMAT"].lower()
+        if env.get("OMNIFLOW_LOG_LEVEL"):
+            kwargs["log_level"] = env["OMNIFLOW_LOG_LEVEL"].lower()
+        if env.get("OMNIFLOW_ENGINE_LOG"):
+            kwargs["engine_log"] = env["OMNIFLOW_ENGINE_LOG"].lower()
+        for var, key in (("OMNIFLOW_GROUPS", "extra_groups"),
+                         ("OMNIFLOW_AUTHORITY_KEYS", "extra_authority_keys")):
+            if env.get(var):
+                kwargs[key] = tuple(x.strip() for x in env[var].split(",") if x.strip())
+        if env.get("PROMETHEUS_MULTIPROC_DIR"):
+            kwargs["metrics_dir"] = env["PROMETHEUS_MULTIPROC_DIR"]
         return cls(**kwargs)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .config import Config
-from .usecases import (audit_trail, due_timers, incidents, notifications, outbox, signals,
-                       system)
+from .usecases import (audit_trail, due_timers, health, incidents, notifications, outbox,
+                       signals, system)
 from .usecases.outbox import DEFAULT_BACKOFF, DEFAULT_LEASE, Backoff
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,14 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._checkpointed_at = float("-inf")
+        self._beat_at = float("-inf")
 
     # -- one pass ------------------------------------------------------------------------
 
     def run_once(self) -> Tally:
         """Run every kind of due work once (each item in its own unit of work)."""
         system.connect()
+        self._beat()
         now = self.clock()
         fired = due_timers.fire_due(now, config=self.config, clock=self.clock, limit=self.batch)
         retried = self._retries(now)
@@ -135,6 +137,17 @@ class Worker:
         except Exception:  # noqa: BLE001 - the consumer logs its own; keep timers running
             log.exception("signals consumer failed")
             return 0
+
+    def _beat(self) -> None:
+        """Tell readiness this worker is alive (every ``heartbeat_seconds``, wall clock)."""
+        moment = time.monotonic()
+        if moment - self._beat_at < self.config.heartbeat_seconds:
+            return
+        self._beat_at = moment
+        try:
+            health.beat(self.owner)
+        except Exception:  # noqa: BLE001 - the pass itself reports database trouble
+            log.exception("writing the worker heartbeat failed")
 
     def _checkpoint(self) -> None:
         """Sign the audit head now and then (a file outside the database, see service/audit)."""

@@ -19,7 +19,7 @@ WEB_LIBRARIES = ("flask", "flask_smorest", "werkzeug")
 # Layer -> the layers it may import (besides itself). Layers are module-name prefixes; the
 # longest matching prefix names a module's layer.
 ENTRY = ("service.api", "service.web", "service.cli", "service.app", "service.worker")
-BASE = ("service.errors", "service.config")
+BASE = ("service.errors", "service.config", "service.telemetry")
 ALLOWED = {
     **{entry: ENTRY + BASE + ("service.usecases",) for entry in ENTRY},
     "service.usecases": BASE + ("service.domain", "service.policy", "service.audit",
@@ -39,6 +39,7 @@ ALLOWED = {
     "service.store": ("service.errors",),
     "service.errors": (),
     "service.config": (),
+    "service.telemetry": (),
     "service": ("service.errors", "service.config"),      # the package __init__
     "scoring": ("service.errors",),
 }

@@ -5,11 +5,12 @@ tables or the engines. Add a resource by importing its blueprint module here.
 """
 from __future__ import annotations
 
-from . import (audit, case_diagrams, cases, decisions, deployments, engine_rest, incidents, kpis,
-               messages, models, notifications, signals, tasks, users, validations)
+from . import (audit, case_diagrams, cases, decisions, deployments, engine_rest, health, incidents,
+               kpis, messages, metrics, models, notifications, signals, tasks, users, validations)
 
 _MODULES = [cases, case_diagrams, tasks, deployments, validations, decisions, audit, users, models,
-            signals, messages, incidents, notifications, kpis]
+            signals, messages, incidents, notifications, kpis, health,
+            metrics]
 
 
 def blueprints():

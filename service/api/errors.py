@@ -4,17 +4,19 @@ from __future__ import annotations
 import logging
 
 import peewee
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, OmniflowError
-from . import limits
+from . import limits, observability
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
 def problem(body: dict, status: int):
+    """The problem+json answer; every one carries the request's id (``request_id``)."""
+    body = {**body, "request_id": g.get("request_id") or observability.request_id_from(None)}
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM

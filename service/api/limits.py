@@ -20,6 +20,7 @@ import json
 from flask import Flask, request
 
 from ..errors import BadRequest, NotFound
+from .observability import HEADER, request_id_from
 
 MAX_DEPTH = 64
 DRAIN_FACTOR = 4         # of the body limit: how much of an oversized body is read and dropped
@@ -61,12 +62,14 @@ class ChunkedBodyLimit:
                 rest = DRAIN_FACTOR * self.limit
                 while rest > 0 and (part := stream.read(min(1 << 16, rest))):
                     rest -= len(part)
+                rid = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
                 body = json.dumps({"type": "/problems/payload-too-large",
                                    "title": "Payload too large", "status": 413,
                                    "detail": f"the body is over the {self.limit}-byte limit",
-                                   "field": "body", "limit": self.limit}).encode()
+                                   "field": "body", "limit": self.limit,
+                                   "request_id": rid}).encode()
                 start_response("413 Payload Too Large",
-                               [("Content-Type", "application/problem+json"),
+                               [("Content-Type", "application/problem+json"), (HEADER, rid),
                                 ("Content-Length", str(len(body))), ("Connection", "close")])
                 return [body]
             data = b"".join(parts)

@@ -2,7 +2,7 @@
 view's error answers with it, so the contract says what a client really gets."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 PROBLEM = "application/problem+json"
 
@@ -18,6 +18,10 @@ DESCRIPTIONS = {
 
 
 class ProblemSchema(Schema):
+    """Other members may appear (RFC 9457 extensions): ``known``, ``limit``, ``model``..."""
+
+    class Meta:
+        unknown = INCLUDE
     type = fields.String(metadata={"description": "Stable identifier, e.g. /problems/not-found"})
     title = fields.String()
     status = fields.Integer()
@@ -28,6 +32,8 @@ class ProblemSchema(Schema):
     line = fields.Integer(metadata={"description": "The line at fault in that file"})
     errors = fields.Dict(metadata={"description": "Validation messages by field"})
     context = fields.Dict(metadata={"description": "The state of the object at fault"})
+    request_id = fields.String(metadata={"description": "The request's id (also the "
+                                                        "X-Request-Id header), for the logs"})
 
 
 def documented_errors(blp, *codes: int, **descriptions: str):

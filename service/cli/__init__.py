@@ -5,11 +5,10 @@ own modules (each exports ``COMMANDS``) and register here.
 """
 from __future__ import annotations
 
-import logging
-
 import click
 
-from . import audit, content, models, serve, users, worker
+from ..config import Config
+from . import audit, content, logs, models, serve, users, worker
 
 COMMAND_MODULES = [serve, content, users, models, worker, audit]
 
@@ -37,4 +36,4 @@ def cli():
       python server.py deploy bpmn/*.bpmn   deploy analysts' files
       python server.py users add ana --groups customer_service --authority refund=500
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(Config.from_env())

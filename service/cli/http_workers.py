@@ -15,6 +15,8 @@ from gunicorn.http import errors
 from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
+from ..api.observability import HEADER, request_id_from
+
 _STATUS = [
     (errors.LimitRequestLine, 414, "URI Too Long"),
     (errors.LimitRequestHeaders, 431, "Request Header Fields Too Large"),
@@ -35,13 +37,14 @@ def _problem(exc: BaseException) -> tuple[int, str, bytes]:
     else:
         status, title, detail = 500, "Internal Server Error", "an unexpected error occurred"
     body = {"type": f"/problems/http-{status}", "title": title, "status": status,
-            "detail": detail}
+            "detail": detail, "request_id": request_id_from(None)}
     return status, title, json.dumps(body).encode()
 
 
 def _write(sock, exc: BaseException) -> None:
     status, title, body = _problem(exc)
-    head = (f"HTTP/1.1 {status} {title}\r\nConnection: close\r\n"
+    rid = json.loads(body)["request_id"]
+    head = (f"HTTP/1.1 {status} {title}\r\nConnection: close\r\n{HEADER}: {rid}\r\n"
             f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin1") + body)
 

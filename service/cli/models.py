@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import sys
 
+import os
+
 import click
 
 from ..errors import OmniflowError
@@ -78,7 +80,8 @@ def train(model, data_path, rows, seed, activate, actor):
             progress=_progress(), on_data=announce)
         click.echo(f"\nstopped early: best round {trained.best_iteration + 1}")
         _print_report(meta, failures)
-        click.echo(f"  written to {config.models_dir}/{model}/{meta.version}/ as {info.status}")
+        written = config.models_dir.split(os.pathsep)[0]
+        click.echo(f"  written to {written}/{model}/{meta.version}/ as {info.status}")
         if activate:
             usecase.activate(actor, model, meta.version, reason="train --activate",
                              models_dir=config.models_dir)

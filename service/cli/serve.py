@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import click
 from gunicorn.app.base import BaseApplication
 
+from .. import telemetry
 from ..app import create_app
 from ..config import ROOT, Config
 from ..usecases import accounts, deployments, system
@@ -72,6 +76,14 @@ class Supervised:
             self.process.kill()
 
 
+def worker_command() -> list[str]:
+    """``server.py worker`` in a clone; ``python -m service.cli worker`` when installed."""
+    script = ROOT / "server.py"
+    if script.is_file():
+        return [sys.executable, str(script), "worker"]
+    return [sys.executable, "-m", "service.cli", "worker"]
+
+
 def _http_server(config, host: str, port: int, workers: int, threads: int):
     class Server(BaseApplication):
         def load_config(self):
@@ -112,6 +124,7 @@ def serve(host, port, workers, threads, demo):
     if demo and not config.is_sqlite:
         raise click.ClickException("--demo creates well-known users with printed tokens; it is "
                                    "refused against PostgreSQL. Use 'users add' instead.")
+    metrics_dir = _metrics_dir(config)
     system.open_store(config)          # migrate once, before any HTTP process starts
     app = create_app(config)
     with app.app_context():
@@ -130,7 +143,7 @@ def serve(host, port, workers, threads, demo):
     if config.run_worker and config.is_sqlite:
         # `server.py worker` as a child process: it starts clean (no copy of this process's
         # connection), and the HTTP processes gunicorn forks inherit nothing to clean up.
-        background = Supervised([sys.executable, str(ROOT / "server.py"), "worker"])
+        background = Supervised(worker_command())
     # SQLite has one writer: past one process per core they mostly wait for each other.
     per_cpu = 1 if config.is_sqlite else 2
     workers = workers or min(8, per_cpu * (os.cpu_count() or 1))
@@ -144,6 +157,24 @@ def serve(host, port, workers, threads, demo):
         # background worker.
         if background is not None and os.getpid() == master:
             background.stop()
+        if os.getpid() == master and config.metrics_dir is None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir(config: Config) -> str:
+    """prometheus_client's multiprocess directory, emptied, exported to the HTTP processes
+    and the worker (``PROMETHEUS_MULTIPROC_DIR``), and switched on in this process before
+    gunicorn forks; a fresh temporary one unless the environment names one."""
+    if config.metrics_dir:
+        path = Path(config.metrics_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):       # the last run's values are not this run's
+            stale.unlink()
+    else:
+        path = Path(tempfile.mkdtemp(prefix="omniflow-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    telemetry.use_multiprocess_dir(str(path))
+    return str(path)
 
 
 COMMANDS = [serve]

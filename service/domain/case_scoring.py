@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from scoring.features import features_from_case
 
 from ..store import to_jsonable
+from ..telemetry import SCORING_LATENCY, timed
 from .casetypes import CaseType
 from .model_registry import scorer
 
@@ -29,7 +30,8 @@ def score_case(ctype: CaseType, data: dict, *, models_dir: str) -> CaseScore:
     """Raises ``FeatureInvalid`` (422) naming a missing or out-of-range feature."""
     spec = ctype.scoring
     features = features_from_case(spec.get("features", {}), data)
-    result = scorer(models_dir).score(spec["model"], features)
+    with timed(SCORING_LATENCY, spec["model"]):
+        result = scorer(models_dir).score(spec["model"], features)
     shadow = result.shadow
     return CaseScore(spec.get("variable") or spec["model"], float(result.probability),
                      result.model, result.version,

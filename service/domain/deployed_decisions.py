@@ -13,6 +13,7 @@ from ..engine.ports import DecisionOutcome
 from ..errors import NotFound, ValidationFailed
 from ..sandbox import BudgetExceeded
 from ..store import Definition, to_jsonable
+from ..telemetry import DECISION_LATENCY, DECISIONS, timed
 from . import definitions
 
 
@@ -34,8 +35,11 @@ def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
     """Evaluate ``decision`` of DMN definition ``row``; 404 for an unknown decision, 422 when
     the evaluation fails."""
     model = model_for(row)
+    outcome = "error"
     try:
-        result = model.evaluate(decision, inputs)
+        with timed(DECISION_LATENCY, row.key):
+            result = model.evaluate(decision, inputs)
+        outcome = "ok"
     except NameNotProvided as exc:
         raise ValidationFailed(f"decision {exc.decision!r} reads {exc.name!r}, which no input "
                                "or required decision provides", decision=exc.decision,
@@ -50,6 +54,8 @@ def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
         # loop, say): an error naming the decision, never a null outcome.
         raise ValidationFailed(f"decision {decision!r} was stopped: {exc.message}",
                                decision=decision, limit=exc.kind) from exc
+    finally:
+        DECISIONS.labels(row.key, outcome).inc()
     value = to_jsonable(result.value)
     record = {"definition_key": row.key, "definition_version": row.version,
               "decision": decision, "inputs": to_jsonable(_used_inputs(model, decision, inputs)),

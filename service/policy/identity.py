@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import Conflict, Unauthorized, ValidationFailed
-from ..store import ApiToken, User, atomic, rows
+from ..store import ApiToken, User, atomic, rows, utcnow
 
 ADMIN, AUDITOR, ANALYST = "admin", "auditor", "analyst"
 
@@ -76,7 +76,8 @@ def parse_authority(items) -> dict:
     return out
 
 
-def add_user(name: str, groups=(), authority=None, *, client: bool = False) -> tuple[User, str]:
+def add_user(name: str, groups=(), authority=None, *, client: bool = False,
+             expires_at=None) -> tuple[User, str]:
     """Create a user and its first token; the token is returned once and never stored."""
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -87,14 +88,20 @@ def add_user(name: str, groups=(), authority=None, *, client: bool = False) -> t
             raise Conflict(f"user {name!r} exists", field="name")
         user = User.create(name=name, groups=groups, authority=parse_authority(authority or {}),
                            is_client=client)
-        token = issue_token(user)
+        token = issue_token(user, expires_at=expires_at)
     return user, token
 
 
-def issue_token(user: User) -> str:
+def issue_token(user: User, *, expires_at=None) -> str:
+    """A new token for ``user`` (valid until ``expires_at``, or until revoked)."""
     token = "of_" + secrets.token_urlsafe(32)
-    ApiToken.create(user=user, token_hash=hash_token(token))
+    ApiToken.create(user=user, token_hash=hash_token(token), expires_at=expires_at)
     return token
+
+
+def revoke_tokens(user: User) -> int:
+    """Every token of ``user`` stops working at once; returns how many there were."""
+    return ApiToken.delete().where(ApiToken.user == user).execute()
 
 
 def identity_of(user: User) -> Identity:
@@ -115,6 +122,8 @@ def authenticate(token: str | None) -> Identity:
     row = _TOKEN_OWNER.first(hash_token(token), True)
     if row is None:
         raise Unauthorized("the bearer token is not valid")
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise Unauthorized("the bearer token has expired; ask an admin to rotate it")
     return identity_of(row.user)
 
 

@@ -12,10 +12,10 @@ from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as run
 
 from .db import database, is_postgres
-from .tables import (ALL_TABLES, AuditEvent, AuditHead, Definition, ExternalTask, Incident,
-                     Instance,
+from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, Definition, ExternalTask,
+                     Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
-                     TaskNotice, User, WebSession)
+                     TaskNotice, User, WebSession, WorkerHeartbeat)
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,19 @@ def _definition_bindings(db):
         run(migrator.add_column("definition", "bindings", Definition.bindings))
 
 
+def _worker_heartbeats(db):
+    """Version 9: ``worker_heartbeat``, one row per background worker process with the time
+    it last ran a pass, so readiness can tell that timers and deliveries are being served."""
+    db.create_tables([WorkerHeartbeat], safe=True)
+
+
+def _token_expiry(db):
+    """Version 10: ``api_token.expires_at``, an optional end of a bearer token's validity."""
+    if "expires_at" not in {c.name for c in db.get_columns("api_token")}:
+        migrator = SchemaMigrator.from_database(getattr(db, "obj", db))
+        run(migrator.add_column("api_token", "expires_at", ApiToken.expires_at))
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -142,6 +155,8 @@ MIGRATIONS = [
     (7, "variables of instances waiting at message catches without correlation keys",
      _keyless_message_catches),
     (8, "connector bindings deployed beside BPMN files", _definition_bindings),
+    (9, "worker heartbeats", _worker_heartbeats),
+    (10, "bearer token expiry", _token_expiry),
 ]
 
 

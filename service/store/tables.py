@@ -39,6 +39,7 @@ class ApiToken(BaseModel):
     user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
     token_hash = pw.CharField(unique=True, max_length=64)
     created_at = UTCDateTimeField(default=utcnow)
+    expires_at = UTCDateTimeField(null=True)            # none: until rotated or revoked
 
 
 class WebSession(BaseModel):
@@ -353,8 +354,15 @@ class TaskNotice(BaseModel):
         indexes = ((("task", "kind"), True),)
 
 
+class WorkerHeartbeat(BaseModel):
+    """That a background worker is alive: each worker process upserts its row every few
+    seconds; readiness (``/readyz``) asks whether any row is fresh."""
+    owner = pw.CharField(primary_key=True, max_length=200)
+    seen_at = UTCDateTimeField(default=utcnow, index=True)
+
+
 ALL_TABLES = [SchemaVersion, User, ApiToken, WebSession, Deployment, Definition, Case,
               Idempotency, Instance,
               Task, TaskCandidate, Job, Incident, DecisionRecord, AuditHead, AuditEvent, Signal,
               Lease, Message, ModelVersion, MessageSubscription, ExternalTask,
-              NotificationPreference, TaskNotice]
+              NotificationPreference, TaskNotice, WorkerHeartbeat]

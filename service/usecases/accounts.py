@@ -6,11 +6,19 @@ only created through the explicit ``serve --demo`` option, and refused against P
 """
 from __future__ import annotations
 
-from ..errors import Forbidden
-from ..policy import Identity, add_user, authenticate, issue_token
+import datetime as dt
+
+from ..config import Config
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..policy import (Identity, add_user, authenticate, issue_token, parse_authority,
+                      revoke_tokens)
+from ..policy.directory import check_authority, check_groups, known_authority_keys, known_groups
 from ..policy.passwords import set_password
-from ..store import User
+from ..store import ApiToken, User, for_update, iso, utcnow
 from .unit_of_work import UnitOfWork
+
+CLI = "cli"                 # the actor of changes made on the command line
+MAX_TOKEN_DAYS = 3650
 
 # name -> (groups, authority limits, machine client)
 DEMO_USERS = {
@@ -75,26 +83,126 @@ def me(who: Identity) -> dict:
 def listing(who: Identity) -> dict:
     if not (who.is_admin or who.is_auditor):
         raise Forbidden("listing users needs admin or auditor")
-    return {"items": [{"name": u.name, "groups": u.groups, "authority": u.authority,
-                       "client": u.is_client, "active": u.active}
-                      for u in User.select().order_by(User.name)], "next": None}
+    return {"items": users(), "next": None}
 
 
-def create(who: Identity | None, name: str, groups, authority, *, client: bool = False) -> dict:
-    """Create a user; the token is in this answer once and never again.
+def registry(config: Config | None = None) -> dict:
+    """The groups and authority actions users may be given."""
+    return {"groups": list(known_groups(config)),
+            "authority_keys": list(known_authority_keys(config))}
+
+
+def _summary(user: User) -> dict:
+    expiry = [t.expires_at for t in ApiToken.select(ApiToken.expires_at)
+              .where(ApiToken.user == user)]
+    return {"name": user.name, "groups": list(user.groups or []),
+            "authority": dict(user.authority or {}), "client": user.is_client,
+            "active": user.active, "tokens": len(expiry),
+            "token_expires_at": iso(max(expiry)) if expiry and None not in expiry else None}
+
+
+def _expiry(days: int | None):
+    if days is None:
+        return None
+    if not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(f"expires_in_days must be 1 to {MAX_TOKEN_DAYS}",
+                               field="expires_in_days")
+    return utcnow() + dt.timedelta(days=int(days))
+
+
+def _admin(who: Identity | None, doing: str) -> str:
+    """The actor's name; 403 unless ``who`` is an admin (``None``: the command line)."""
+    if who is not None and not who.is_admin:
+        raise Forbidden(f"{doing} needs the admin role")
+    return who.name if who is not None else CLI
+
+
+def _user(name: str, *, lock: bool = False) -> User:
+    query = User.select().where(User.name == name)
+    user = (for_update(query) if lock else query).first()
+    if user is None:
+        raise NotFound(f"no user {name!r}", field="name")
+    return user
+
+
+def create(who: Identity | None, name: str, groups, authority, *, client: bool = False,
+           expires_in_days: int | None = None, config: Config | None = None) -> dict:
+    """Create a user; the token is in this answer once and never again (audited, without it).
 
     ``who`` is the admin asking over the API, or ``None`` for the command line (whoever runs
-    it holds the database).
+    it holds the database). Groups and authority actions must be in the registry.
     """
-    if who is not None and not who.is_admin:
-        raise Forbidden("creating users needs the admin role")
-    user, token = add_user(name, groups, authority, client=client)
-    return {"name": user.name, "groups": user.groups, "authority": user.authority,
-            "client": user.is_client, "token": token}
+    actor = _admin(who, "creating users")
+    groups = check_groups(groups, config)
+    limits = check_authority(parse_authority(authority), config)
+    expires_at = _expiry(expires_in_days)
+    uow = UnitOfWork(actor)
+    with uow.writing():
+        user, token = add_user(name, groups, limits, client=client, expires_at=expires_at)
+        uow.record("user.created", user=user.name, groups=user.groups, authority=user.authority,
+                   client=user.is_client, token_expires_at=iso(expires_at) if expires_at else None)
+    return {**_summary(user), "token": token}
+
+
+def set_active(who: Identity | None, name: str, active: bool) -> dict:
+    """Disable (every token and session stops working at once) or enable a user."""
+    actor = _admin(who, "disabling and enabling users")
+    if who is not None and who.name == name and not active:
+        raise ValidationFailed("you cannot disable yourself; ask another admin", field="name")
+    uow = UnitOfWork(actor)
+    with uow.writing():
+        user = _user(name, lock=True)
+        if user.active != active:
+            User.update(active=active).where(User.id == user.id).execute()
+            uow.record("user.enabled" if active else "user.disabled", user=name)
+        user = _user(name)
+    return _summary(user)
+
+
+def rotate_token(who: Identity | None, name: str, *, expires_in_days: int | None = None) -> dict:
+    """Revoke every token of ``name`` and issue a new one, shown once (audited, without it)."""
+    actor = _admin(who, "rotating tokens")
+    expires_at = _expiry(expires_in_days)
+    uow = UnitOfWork(actor)
+    with uow.writing():
+        user = _user(name, lock=True)
+        revoked = revoke_tokens(user)
+        token = issue_token(user, expires_at=expires_at)
+        uow.record("user.token_rotated", user=name, revoked=revoked,
+                   token_expires_at=iso(expires_at) if expires_at else None)
+    return {**_summary(user), "token": token}
+
+
+def set_groups(who: Identity | None, name: str, groups, *, config: Config | None = None) -> dict:
+    actor = _admin(who, "changing groups")
+    groups = check_groups(groups, config)
+    if who is not None and who.name == name and "admin" not in groups:
+        raise ValidationFailed("you cannot take the admin role from yourself; ask another admin",
+                               field="groups")
+    uow = UnitOfWork(actor)
+    with uow.writing():
+        user = _user(name, lock=True)
+        before = list(user.groups or [])
+        User.update(groups=groups).where(User.id == user.id).execute()
+        uow.record("user.groups_set", user=name, before=before, after=groups)
+        user = _user(name)
+    return _summary(user)
+
+
+def set_authority(who: Identity | None, name: str, authority,
+                  *, config: Config | None = None) -> dict:
+    actor = _admin(who, "changing authority limits")
+    limits = check_authority(parse_authority(authority), config)
+    uow = UnitOfWork(actor)
+    with uow.writing():
+        user = _user(name, lock=True)
+        before = dict(user.authority or {})
+        User.update(authority=limits).where(User.id == user.id).execute()
+        uow.record("user.authority_set", user=name, before=before, after=limits)
+        user = _user(name)
+    return _summary(user)
 
 
 def users() -> list[dict]:
-    """Every user with groups and limits (the command line's ``users list``)."""
-    return [{"name": u.name, "groups": u.groups, "authority": u.authority,
-             "client": u.is_client, "active": u.active}
-            for u in User.select().order_by(User.name)]
+    """Every user with groups, limits, state and token expiry (``users list``, the API)."""
+    return [_summary(u) for u in User.select().order_by(User.name)]

@@ -16,6 +16,7 @@ from ..domain import model_monitoring, model_registry
 from ..errors import Forbidden, ValidationFailed
 from ..policy import Identity
 from ..store import DecisionRecord, ModelVersion, to_jsonable
+from ..telemetry import SCORING_LATENCY, timed
 from .unit_of_work import UnitOfWork
 
 DRIFT_WINDOW = model_monitoring.WINDOW
@@ -68,7 +69,8 @@ def score(who: Identity, name: str, features: dict, *, version: int | None, mode
         raise Forbidden("auditors read models; scoring writes a decision record")
     ensure_registered(models_dir)
     spec(name)
-    result = model_registry.scorer(models_dir).score(name, features, version=version)
+    with timed(SCORING_LATENCY, name):
+        result = model_registry.scorer(models_dir).score(name, features, version=version)
     answer = to_jsonable(result.to_json())
     uow = UnitOfWork(who.name)
     with uow.writing():

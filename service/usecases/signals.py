@@ -11,6 +11,7 @@ from .. import signals
 from ..errors import BadRequest, Forbidden, NotFound
 from ..policy import Identity
 from ..store import Signal, iso
+from ..telemetry import SIGNALS
 from .cases import case_definition, open_case
 from .unit_of_work import IdempotentRequest, UnitOfWork
 
@@ -39,7 +40,13 @@ def receive(who: Identity, payload, *, idempotency_key: str | None = None,
         return stored
     envelopes = signals.parse(payload)
     with uow.writing():
-        uow.answer(202, signals.store(envelopes, config).as_response())
+        stored = signals.store(envelopes, config)
+        uow.answer(202, stored.as_response())
+    accepted = set(stored.accepted)
+    for envelope in envelopes:
+        if envelope.id in accepted:
+            accepted.discard(envelope.id)
+            SIGNALS.labels(envelope.type).inc()
     return uow.result
 
 

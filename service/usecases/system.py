@@ -7,6 +7,9 @@ starting at once would otherwise each try to alter the schema.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import unquote
+
 from .. import audit, store
 from ..config import Config
 from ..errors import SchemaOutdated
@@ -18,6 +21,9 @@ def open_store(config: Config, *, migrate: bool = True, audit_key: bool = True) 
     """Bind the database of ``config``; migrate it (default) or check it is current; load
     (or, on first start, create) the audit key unless ``audit_key`` is False (an auditor's
     independent verification needs only the public key)."""
+    if config.is_sqlite and config.database_url.startswith("sqlite:///"):
+        # First start: the data directory (and the SQLite file's folder) is created.
+        Path(unquote(config.database_url[len("sqlite:///"):])).parent.mkdir(parents=True, exist_ok=True)
     store.bind(config.database_url)
     store.database.connect(reuse_if_open=True)
     if audit_key:

@@ -21,6 +21,7 @@ writer is held only for the writes.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -35,6 +36,10 @@ from ..store import (Case, DecisionRecord, Definition, Instance, Job, atomic, id
                      to_jsonable, utcnow)
 
 ENGINE_ACTOR = inbox.ENGINE_ACTOR
+events_log = logging.getLogger("omniflow.events")
+# Small, telling fields of an audit event's detail copied into its log line (not the data).
+LOGGED_DETAIL = ("element_id", "task_id", "type", "status", "model", "version", "decision",
+                 "key")
 
 Clock = Callable[[], dt.datetime]
 
@@ -135,6 +140,12 @@ class UnitOfWork:
         except BaseException:
             self.events = []
             raise
+        else:
+            for event in self.events:     # one log line per engine/audit event written
+                events_log.info(event.kind, extra={
+                    "event": event.kind, "actor": event.actor, "case_id": event.case_id,
+                    "instance_id": event.instance_id,
+                    **{k: event.detail[k] for k in LOGGED_DETAIL if k in event.detail}})
 
     def answer(self, status: int, body: Any) -> None:
         """The unit's answer; remembered for the Idempotency-Key when there is one."""

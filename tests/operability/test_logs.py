@@ -1,0 +1,64 @@
+"""Logs of the served service: one JSON line per request and per audit event, no engine
+chatter, and the request id in the response header and every problem+json body."""
+import json
+
+import pytest
+
+from . import served as serving
+from .test_metrics import ORDER
+
+
+@pytest.fixture
+def served(config, db, tmp_path):
+    token = serving.token_of(serving.cli(config, "users", "add", "logs-oms", "--groups",
+                                         "oms", "--client"))
+    server = serving.start(config, tmp_path, workers=1)
+    try:
+        yield server, token
+    finally:
+        serving.stop(server)
+
+
+def _lines(server):
+    out = []
+    for line in server.log.read_text().splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def test_json_request_and_event_lines_with_the_request_id(served):
+    server, token = served
+    response, body = server.call("POST", "/api/v1/cases", token, {**ORDER, "external_ref": "lg-1"},
+                                 headers={"X-Request-Id": "trace-abc-123"})
+    assert response.status == 201, body
+    assert response.getheader("X-Request-Id") == "trace-abc-123"
+
+    # A problem+json body names the request; an unusable incoming id is replaced.
+    response, body = server.call("GET", "/api/v1/cases/999999", token,
+                                 headers={"X-Request-Id": "bad id\twith spaces"})
+    problem = json.loads(body)
+    assert response.status == 404 and response.getheader("Content-Type") == \
+        "application/problem+json"
+    assert problem["request_id"] == response.getheader("X-Request-Id")
+    assert len(problem["request_id"]) == 32
+    response, body = server.call("GET", "/api/v1/cases")          # no token: 401
+    assert json.loads(body)["request_id"] == response.getheader("X-Request-Id")
+
+    serving.stop(server)         # flush the log
+    lines = _lines(server)
+    requests = [line for line in lines if line.get("logger") == "omniflow.access"]
+    opened = next(line for line in requests if line["request_id"] == "trace-abc-123")
+    assert opened["route"] == "/api/v1/cases" and opened["method"] == "POST"
+    assert opened["status"] == 201 and opened["user"] == "logs-oms"
+    assert isinstance(opened["duration_ms"], float)
+    missing = next(line for line in requests if line["status"] == 404)
+    assert missing["route"] == "/api/v1/cases/<int:case_id>"
+    # The engine events of that request, each a line carrying the same request id.
+    events = [line for line in lines if line.get("logger") == "omniflow.events"
+              and line.get("request_id") == "trace-abc-123"]
+    assert {"case.submitted", "task.created"} <= {line["event"] for line in events}
+    assert all(line["case_id"] for line in events if line["event"] == "case.submitted")
+    # SpiffWorkflow's per-task chatter is off by default.
+    text = server.log.read_text()
+    assert "State changed" not in text
