@@ -88,6 +88,7 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int,
                           {"called_processes": sorted(definition.called_processes),
                            "decision_refs": sorted(definition.decision_refs),
                            "connectors": sorted(definition.connectors),
+                           "external_topics": sorted(definition.external_topics),
                            "messages": sorted(definition.message_names),
                            "message_starts": sorted(definition.message_starts),
                            "external_topics": sorted(definition.external_topics),
@@ -314,7 +315,12 @@ def _check_references(parsed: list[Parsed]) -> None:
             if ref not in new_processes and definitions.latest("bpmn", ref) is None:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} calls process {ref!r}, "
                                         "which is not deployed", file=p.file, element=ref)
+        external = set(p.meta.get("external_topics", ()))
         for name in p.meta["connectors"]:
+            # An external task's topic no connector here handles waits for external workers
+            # (/engine-rest/external-task); only a connector task needs its connector.
+            if name in external:
+                continue
             if name not in connector_registry and name not in http_connectors:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
                                         "which is neither built in nor deployed as a "

@@ -60,6 +60,11 @@ class _OutboxConnectors:
     def __init__(self, process: Process):
         self.process = process
 
+    def handles(self, name: str) -> bool:
+        """Whether this service runs ``name`` itself (a built-in connector or a deployed
+        connector file); an external task of any other topic waits for an external worker."""
+        return name in connector_registry or deployed_connectors.spec(name) is not None
+
     def call(self, name: str, params: dict, *, idempotency_key: str):
         if deployed_connectors.spec(name) is not None:     # an analyst's HTTP connector file
             self.process.outbox.append({"connector": name, "system": "http", "params": params,
