@@ -1,4 +1,4 @@
-"""The background worker: due timers, retries, outbox deliveries and the rules consumer.
+"""The background worker: timer starts, due timers, retries, outbox deliveries, the rules consumer.
 
 Everything that happens after the request that started a case has returned runs here, in
 passes: :meth:`Worker.run_once` does one pass over each kind of due work and returns a tally;
@@ -43,11 +43,12 @@ class Tally:
     delivery_failures: int = 0
     signals: int = 0
     notified: int = 0
+    started: int = 0            # cases opened by timer start events
 
     @property
     def total(self) -> int:
         return (self.timers + self.retries + self.delivered + self.delivery_failures
-                + self.signals + self.notified)
+                + self.signals + self.notified + self.started)
 
 
 def default_owner() -> str:
@@ -79,6 +80,7 @@ class Worker:
         system.connect()
         self._beat()
         now = self.clock()
+        started = self._timer_starts(now)
         fired = due_timers.fire_due(now, config=self.config, clock=self.clock, limit=self.batch)
         retried = self._retries(now)
         delivered, failed = self._outbox(now)
@@ -86,7 +88,17 @@ class Worker:
         notified = self._notifications(now)
         self._checkpoint()
         return Tally(timers=len(fired), retries=retried, delivered=delivered,
-                     delivery_failures=failed, signals=signals, notified=notified)
+                     delivery_failures=failed, signals=signals, notified=notified,
+                     started=started)
+
+    def _timer_starts(self, now) -> int:
+        try:
+            started = due_timers.start_due(now, config=self.config, clock=self.clock,
+                                           limit=self.batch)
+        except Exception:  # noqa: BLE001 - a broken schedule must not stop the other work
+            log.exception("timer starts failed")
+            return 0
+        return sum(1 for s in started if s.outcome != "taken")
 
     def _retries(self, now) -> int:
         count = 0

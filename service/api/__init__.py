@@ -4,6 +4,7 @@ Views parse the request, call one use case (``service.usecases``) and answer; th
 tables or the engines. Add a resource by importing its blueprint module here.
 """
 from __future__ import annotations
+from . import migrations  # instance migration (issue 14)
 
 from . import (audit, case_diagrams, cases, decisions, deployments, engine_rest, health, incidents,
                kpis, messages, metrics, models, notifications, signals, tasks, users, validations)
@@ -14,4 +15,4 @@ _MODULES = [cases, case_diagrams, tasks, deployments, validations, decisions, au
 
 
 def blueprints():
-    return [module.blp for module in _MODULES] + engine_rest.blueprints()
+    return [module.blp for module in _MODULES] + [migrations.blp] + engine_rest.blueprints()

@@ -33,6 +33,11 @@ def deploy():
     """Deploy .bpmn/.dmn/.case.json/.connector.json/rules .json files (multipart), all or nothing."""
     who = current()
     deployments.require_deployer(who)      # before reading what may be megabytes of files
+    return deployments.deploy(who, uploaded_files(), config=config()), 201
+
+
+def uploaded_files() -> dict[str, bytes]:
+    """The request's multipart files (field ``files``, or any field), by file name."""
     files = {}
     for storage in request.files.getlist("files") + [
             f for k, f in request.files.items(multi=True) if k != "files"]:
@@ -50,7 +55,7 @@ def deploy():
     if not files:
         raise ValidationFailed("send the files as multipart/form-data field 'files'",
                                field="files")
-    return deployments.deploy(who, files, config=config()), 201
+    return files
 
 
 @blp.route("/definitions", methods=["GET"])

@@ -9,6 +9,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..usecases import models
+from ..usecases import what_if as what_if_usecase
+from .answers import answered
 from .auth import current, require
 from .context import config
 from .limits import MAX_ID
@@ -131,3 +133,22 @@ def shadow(body, name):
     """Score a validated candidate beside the active version (``version: null`` stops it)."""
     return models.set_shadow(current().name, name, body["version"], reason=body["reason"],
                              models_dir=_models_dir())
+
+
+class WhatIfRequest(Schema):
+    version = fields.Integer(required=True, validate=validate.Range(1, MAX_ID),
+                             metadata={"description": "the candidate version (registered)"})
+    since = fields.String(load_default=None)
+    until = fields.String(load_default=None)
+    case_type = fields.String(load_default=None, validate=validate.Length(1, 200))
+    limit = fields.Integer(load_default=None, validate=validate.Range(1, 1_000_000))
+
+
+@blp.route("/<name>/what-if", methods=["POST"])
+@blp.doc(**answered(200, "How many cases change risk band with the candidate"))
+@blp.arguments(WhatIfRequest)
+def what_if(body, name):
+    """Rescore the recorded features of past cases with a candidate version, changing
+    nothing: how many cases change risk band (low < 0.3 <= medium < 0.7 <= high)."""
+    version = body.pop("version")
+    return what_if_usecase.model(current(), name, version, config=config(), **body)

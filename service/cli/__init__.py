@@ -4,6 +4,7 @@ Each command is a thin wrapper over a function the API also uses. Command groups
 own modules (each exports ``COMMANDS``) and register here.
 """
 from __future__ import annotations
+from . import migrations, what_if  # issue 14: migrate-instances, what-if
 
 import click
 
@@ -11,6 +12,8 @@ from ..config import Config
 from . import audit, content, logs, models, serve, users, worker
 
 COMMAND_MODULES = [serve, content, users, models, worker, audit]
+
+COMMAND_MODULES += [what_if, migrations]
 
 
 class OmniflowCLI(click.Group):

@@ -162,25 +162,30 @@ class Run:
                 put(frame, prefix, name, value)
             scope = Scope(frame, self.free, type_resolver=element.type_resolver,
                           warnings=self.trace)
-            try:
-                value = element.expr.evaluate(scope)
-            except (BudgetExceeded, NameNotProvided):
-                raise  # the whole evaluation fails: the caller reports it, never a null
-            except UnknownName as exc:
-                raise NameNotProvided(element.name, element.id, exc.name) from None
-            except RecursionError:
-                self.warn(f"decision {element.name} recursed too deeply; null used")
-                return None
-            except Exception as exc:  # untrusted content must never crash the caller
-                log.warning("decision evaluation fault", exc_info=True,
-                            extra={"decision": element.name})
-                self.warn(f"decision {element.name} failed: {exc}; null used")
-                return None
-            if value is not None and not element.type.is_any:
-                value = element.type.coerce(value, self.warn, f"decision {element.name}")
-            return value
+            return self.decide_in(element, scope)
         finally:
             self._active.discard(element.key)
+
+    def decide_in(self, element: Element, scope: Scope) -> Any:
+        """Evaluate a decision's logic in ``scope`` (its frame built): faults of the content
+        become null with a warning, the budget and unknown names fail the evaluation."""
+        try:
+            value = element.expr.evaluate(scope)
+        except (BudgetExceeded, NameNotProvided):
+            raise  # the whole evaluation fails: the caller reports it, never a null
+        except UnknownName as exc:
+            raise NameNotProvided(element.name, element.id, exc.name) from None
+        except RecursionError:
+            self.warn(f"decision {element.name} recursed too deeply; null used")
+            return None
+        except Exception as exc:  # untrusted content must never crash the caller
+            log.warning("decision evaluation fault", exc_info=True,
+                        extra={"decision": element.name})
+            self.warn(f"decision {element.name} failed: {exc}; null used")
+            return None
+        if value is not None and not element.type.is_any:
+            value = element.type.coerce(value, self.warn, f"decision {element.name}")
+        return value
 
 
 class ServiceFunction(FeelFunction):

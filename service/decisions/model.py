@@ -16,14 +16,20 @@ from service.sandbox import ensure
 
 from .builder import Builder, Definitions
 from .document import DEFAULT_MAX_BYTES, load_xml
-from .drg import MISSING, Element, Key, Run
+from .drg import MISSING, Element, Key, Run, put
 from .errors import DecisionNotFound, DmnError
-from .feel import to_feel
+from .feel import Scope, to_feel
+from .feel.temporal import (TemporalError, parse_date, parse_date_time, parse_duration,
+                            parse_time)
 from .result import DecisionResult, Trace
 from .table_cells import free_names
 
 
 _FEEL_SCALARS = frozenset({str, bool, Decimal, type(None)})  # already FEEL values
+_TEXT_PARSERS = {"date": parse_date, "time": parse_time, "dateTime": parse_date_time,
+                 "date and time": parse_date_time, "dayTimeDuration": parse_duration,
+                 "days and time duration": parse_duration, "yearMonthDuration": parse_duration,
+                 "years and months duration": parse_duration, "duration": parse_duration}
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,79 @@ class DecisionModel:
             run = Run(self._elements, self._lookup(values), trace, free=free)
             value = run.value(target.key)
             return self._result(target, value, run, trace, free)
+
+    def evaluator(self, name_or_id: str, *, typed_text: bool = False):
+        """A callable ``inputs -> (value, matched_rules, warnings)`` evaluating one decision many
+        times (the what-if replay): :meth:`evaluate`'s semantics with the lookups done once.
+
+        A decision that reads only input data of this model (the usual decision table) is run
+        directly on its frame, without walking the requirements graph per call; any other
+        decision goes through :meth:`evaluate`. Each call has its own resource budget. With
+        ``typed_text`` an input data of a date, time or duration type given as text (a
+        recorded input: JSON has no dates) is read as that type's literal first.
+        """
+        target = self._by_name.get(name_or_id)
+        if target is None or target.kind != "decision":
+            target = self._find(name_or_id, "decision")
+        elements = self._elements
+        requires = [(elements[key], prefix, name) for key, prefix, name in target.requires]
+        parsers = {e.name: _TEXT_PARSERS[e.type.name] for e in elements.values()
+                   if typed_text and e.kind == "input" and e.type.name in _TEXT_PARSERS}
+        for column in getattr(target.expr, "columns", ()) if typed_text else ():
+            # a Camunda-style table types a variable it reads by its input column
+            source = (getattr(column, "source", "") or "").strip()
+            kind = getattr(getattr(column, "type", None), "name", None)
+            if source.isidentifier() and kind in _TEXT_PARSERS:
+                parsers.setdefault(source, _TEXT_PARSERS[kind])
+
+        def retyped(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+            if not parsers:
+                return inputs
+            out = dict(inputs)
+            for name, parse in parsers.items():
+                if type(out.get(name)) is str:
+                    try:
+                        out[name] = parse(out[name])
+                    except (TemporalError, ValueError):
+                        pass            # left as text: the type check warns and uses null
+            return out
+
+        if not all(el.kind == "input" and el.key[0] == self.namespace for el, _, _ in requires):
+            def slow(inputs: Mapping[str, Any]):
+                result = self.evaluate(target.id, retyped(inputs))
+                return result.value, result.matched_rules, result.warnings
+            return slow
+        strict, drg_names, functions = self.strict_names, self._drg_names, target.functions
+        resolver = target.type_resolver
+        scalars = _FEEL_SCALARS
+
+        def fast(inputs: Mapping[str, Any]):
+            if parsers:
+                inputs = retyped(inputs)
+            with ensure():
+                trace = Trace(strict)
+                run = Run(elements, None, trace)
+                frame = dict(functions) if functions else {}
+                free = None
+                for k, v in inputs.items():
+                    if k not in drg_names:
+                        if free is None:
+                            free = {}
+                        free[k] = v if type(v) in scalars else to_feel(v)
+                for element, prefix, name in requires:
+                    given = inputs.get(element.name, MISSING)
+                    if given is MISSING:
+                        trace.append(f"input {element.name} was not given; null used")
+                        value = None
+                    else:
+                        if type(given) not in scalars:
+                            given = to_feel(given)
+                        value = element.type.coerce(given, run.warn, element.name)
+                    put(frame, prefix, name, value)
+                value = run.decide_in(target, Scope(frame, Scope(free) if free else None,
+                                                    type_resolver=resolver, warnings=trace))
+                return value, trace.matched, trace
+        return fast
 
     def decision_service(self, name_or_id: str, inputs: Mapping[str, Any] | None = None, *,
                          strict_names: bool | None = None) -> DecisionResult:

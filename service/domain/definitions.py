@@ -102,6 +102,12 @@ def latest(kind: str, key: str) -> Definition | None:
     return _fresh_on_miss(lambda snap: snap.latest.get((kind, key)))
 
 
+def latest_known(kind: str, key: str) -> Definition | None:
+    """The newest version in this process's snapshot, with no database query on a miss: for
+    lookups on the hot path where "none" is the usual answer (a shadow decision)."""
+    return snapshot().latest.get((kind, key))
+
+
 def latest_stored(kind: str, key: str) -> Definition | None:
     """The newest version as the database has it now (deploy numbers versions with this)."""
     return (Definition.select().where(Definition.kind == kind, Definition.key == key)
@@ -145,6 +151,57 @@ def decision_definition(decision_ref: str) -> Definition:
     return row
 
 
+def bound(kind: str, key: str, binding: dict | None, caller: Definition | None = None, *,
+          decision: str | None = None) -> Definition:
+    """The version of ``key`` a caller's binding names (``engine.ports.Binding.as_dict()``):
+    latest, deployment (the newest at or before ``caller``'s deployment), version, versionTag.
+    ``decision`` narrows the rows to those defining that decision (a DMN file's version tag is
+    its decisions'). 404 naming the key when no version fits."""
+    kind_of = (binding or {}).get("type") or "latest"
+    if kind_of == "latest":
+        return get(kind, key)
+    query = Definition.select().where(Definition.kind == kind, Definition.key == key)
+    if kind_of == "version":
+        row = query.where(Definition.version == int(binding["version"])).first()
+        what = f"version {binding['version']}"
+    elif kind_of == "deployment" and caller is not None:
+        row = (query.where(Definition.deployment <= caller.deployment_id)
+               .order_by(Definition.version.desc()).first())
+        what = f"a version deployed with {caller.key} v{caller.version}"
+    elif kind_of == "versionTag":
+        tag = binding.get("version_tag")
+        row = next((r for r in query.order_by(Definition.version.desc())
+                    if _tag_of(r, decision) == tag), None)
+        what = f"version tag {tag!r}"
+    else:
+        return get(kind, key)
+    if row is None or (decision and decision not in
+                       {d.get("id") for d in (row.meta or {}).get("decisions", [])}):
+        raise NotFound(f"no {kind} definition {key!r} with {what}"
+                       + (f" that defines decision {decision!r}" if decision else ""),
+                       key=key, element=decision or key, binding=kind_of)
+    return row
+
+
+def _tag_of(row: Definition, decision: str | None) -> str | None:
+    meta = row.meta or {}
+    if decision:
+        return next((d.get("version_tag") for d in meta.get("decisions", [])
+                     if d.get("id") == decision), None)
+    return meta.get("version_tag")
+
+
+def bound_decision(decision_ref: str, binding: dict | None,
+                   caller: Definition | None = None) -> Definition:
+    """The DMN definition a business rule task's binding names for ``decision_ref``."""
+    newest = decision_definition(decision_ref)
+    if not binding or binding.get("type") in (None, "latest"):
+        return newest
+    ident = next((d["id"] for d in (newest.meta or {}).get("decisions", [])
+                  if decision_ref in (d.get("id"), d.get("name"))), decision_ref)
+    return bound("dmn", newest.key, binding, caller, decision=ident)
+
+
 def process_sources(row: Definition) -> dict[str, bytes]:
     """The BPMN sources a process needs: its own file and, transitively, its called processes."""
     return {name: called.source.encode("utf-8") for name, called in _process_rows(row).items()}
@@ -159,15 +216,20 @@ def process_bindings(row: Definition) -> dict[str, dict]:
 
 def _process_rows(row: Definition) -> dict[str, Definition]:
     sources = {row.file: row}
-    pending, seen = list(row.meta.get("called_processes", [])), {row.key}
+    pending = [(key, row) for key in row.meta.get("called_processes", [])]
+    seen = {row.key}
     while pending:
-        key = pending.pop()
+        key, caller = pending.pop()
         if key in seen:
             continue
         seen.add(key)
-        called = latest("bpmn", key)
+        # A call activity's binding (calledElementBinding / bindingType) picks the version;
+        # the first call activity of a key decides when several call it.
+        binding = next((b["binding"] for b in (caller.meta or {}).get("call_bindings", [])
+                        if b.get("ref") == key), None)
+        called = bound("bpmn", key, binding, caller) if binding else latest("bpmn", key)
         if called is None:
             raise NotFound(f"called process {key!r} is not deployed", process=key)
         sources[called.file + f"#{called.key}@{called.version}"] = called
-        pending.extend(called.meta.get("called_processes", []))
+        pending.extend((k, called) for k in called.meta.get("called_processes", []))
     return sources

@@ -76,7 +76,17 @@ def _used_inputs(model, decision: str, inputs: dict) -> dict:
 
 class DeployedDecisions:
     """The engine's decision port: ``evaluate(decision_ref, inputs)`` on the newest deployed DMN
-    that defines the decision."""
+    that defines the decision, or the version the task's binding names (``caller`` is the
+    calling process's definition row, for the ``deployment`` binding). The record names the
+    version used and the binding."""
 
-    def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
-        return evaluate(definitions.decision_definition(decision_ref), decision_ref, inputs)
+    def __init__(self, caller: Definition | None = None):
+        self.caller = caller
+
+    def evaluate(self, decision_ref: str, inputs: dict, binding=None) -> DecisionOutcome:
+        wanted = binding.as_dict() if binding is not None else None
+        row = definitions.bound_decision(decision_ref, wanted, self.caller)
+        outcome = evaluate(row, decision_ref, inputs)
+        if wanted is not None:
+            outcome.record["binding"] = wanted
+        return outcome

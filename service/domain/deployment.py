@@ -20,12 +20,14 @@ from ..decisions import DmnError, parse_documents
 from ..decisions.document import load_xml
 from ..engine import BINDINGS_SUFFIX, pair_bindings, parse_definitions
 from ..engine.bindings import BindingsInvalid, bindings_file_for, parse_bindings
-from ..errors import DefinitionInvalid, PayloadTooLarge, ValidationFailed
+from ..errors import DefinitionInvalid, NotFound, PayloadTooLarge, ValidationFailed
 from ..signals import validate_ruleset
 from . import definitions, deployed_connectors
+from . import timer_starts as schedule
 from .casetypes import CASE_TYPE_SUFFIX, load_json, parse_case_type
 
 RULES_SUFFIX = ".json"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Element ids and names end up in columns of this size (definition.key, task.element_id,
 # definition.name, task.name): longer ones are refused here, not by PostgreSQL mid-request.
 MAX_ID_CHARS = 200
@@ -86,12 +88,46 @@ def _parse_bpmn(files: dict[str, bytes], max_bytes: int,
                           {"called_processes": sorted(definition.called_processes),
                            "decision_refs": sorted(definition.decision_refs),
                            "connectors": sorted(definition.connectors),
+                           "external_topics": sorted(definition.external_topics),
                            "messages": sorted(definition.message_names),
                            "message_starts": sorted(definition.message_starts),
                            "external_topics": sorted(definition.external_topics),
-                           "notes": list(definition.notes)},
+                           "notes": list(definition.notes),
+                           **_timer_start(definition)},
                           bindings=definition.bindings or None))
+        out[-1].meta.update(_versioning(definition))
     return out
+
+
+def _timer_start(definition) -> dict:
+    """``{"timer_start": {"timer", "kind", "element", "only"}}`` for a process with a timer
+    start event (``only``: it is the process's one start event), else ``{}``. A timer start the
+    worker could not schedule (an expression, a cycle that never repeats) is refused here."""
+    if not definition.timer_start_kind:
+        return {}
+    root = etree.fromstring(definition.xml, etree.XMLParser(resolve_entities=False,
+                                                            no_network=True, load_dtd=False))
+    starts = root.xpath("//bpmn:process[@id=$key]/bpmn:startEvent", key=definition.key,
+                        namespaces={"bpmn": BPMN_NS})
+    timed = [s for s in starts if s.find(f"{{{BPMN_NS}}}timerEventDefinition") is not None]
+    element = timed[0] if timed else None
+    text, kind = definition.timer_start or "", definition.timer_start_kind
+    try:
+        if len(starts) > 1:
+            # The engine starts a timer-fired case down its other start event's path: refused
+            # rather than run the wrong path.
+            raise ValueError("a timer start event beside other start events is not supported "
+                             "yet; model the timer-started process on its own and let it call "
+                             "the shared part")
+        schedule.check(text, kind)
+    except ValueError as exc:
+        raise DefinitionInvalid(
+            f"{definition.file}: the timer start event cannot be scheduled: {exc}",
+            file=definition.file, element=element.get("id") if element is not None else
+            definition.key, line=element.sourceline if element is not None else None) from exc
+    return {"timer_start": {"timer": text, "kind": kind,
+                            "element": element.get("id") if element is not None else None,
+                            "only": len(starts) == 1}}
 
 
 def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
@@ -100,7 +136,7 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
     deployed = {row.meta["namespace"]: row for row in definitions.latest_all("dmn")
                 if (row.meta or {}).get("namespace")}
     documents = dict(files)
-    own = {}
+    own, tags = {}, {}
     for name, data in files.items():
         try:
             root = load_xml(data, max_bytes=max_bytes)
@@ -109,6 +145,7 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
                                     line=exc.line) from exc
         own[name] = [i.get("namespace") for i in root.iter("{*}import")
                      if i.get("namespace")]
+        tags[name] = {d.get("id"): _dmn_version_tag(d) for d in root.iter("{*}decision")}
     given = set()
     for imports in own.values():
         for namespace in imports:
@@ -125,12 +162,25 @@ def _parse_dmn(files: dict[str, bytes], max_bytes: int) -> list[Parsed]:
     out = []
     for name in files:
         model = models[name]
-        decisions = [{"id": d.id, "name": d.name} for d in model.decisions]
+        decisions = [{"id": d.id, "name": d.name, "version_tag": tags[name].get(d.id)}
+                     for d in model.decisions]
         out.append(Parsed("dmn", Path(name).name.rsplit(".", 1)[0], getattr(model, "name", None),
                           name, files[name].decode("utf-8"),
                           {"decisions": decisions, "namespace": model.namespace,
                            "imports": own[name]}))
     return out
+
+
+CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
+
+
+def _dmn_version_tag(decision) -> str | None:
+    """``camunda:versionTag`` (Camunda 7) or ``zeebe:versionTag`` (Camunda 8) of a decision."""
+    tag = (decision.get(f"{{{CAMUNDA_DMN_NS}}}versionTag") or "").strip()
+    if not tag:
+        found = [e for e in decision.iterfind("{*}extensionElements/{*}versionTag")]
+        tag = (found[0].get("value") or "").strip() if found else ""
+    return tag or None
 
 
 def _parse_rules(filename: str, data: bytes) -> Parsed:
@@ -185,6 +235,9 @@ def validate_files(files: dict[str, bytes], *, max_bytes: int) -> list[Parsed]:
                                 element=key)
     _check_decision_owners(parsed)
     _check_references(parsed)
+    for p in parsed:
+        if p.kind == "bpmn":
+            _check_bindings(p, parsed)
     return parsed
 
 
@@ -262,12 +315,70 @@ def _check_references(parsed: list[Parsed]) -> None:
             if ref not in new_processes and definitions.latest("bpmn", ref) is None:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} calls process {ref!r}, "
                                         "which is not deployed", file=p.file, element=ref)
+        external = set(p.meta.get("external_topics", ()))
         for name in p.meta["connectors"]:
+            # An external task's topic no connector here handles waits for external workers
+            # (/engine-rest/external-task); only a connector task needs its connector.
+            if name in external:
+                continue
             if name not in connector_registry and name not in http_connectors:
                 raise DefinitionInvalid(f"{p.file}: process {p.key!r} uses connector {name!r}, "
                                         "which is neither built in nor deployed as a "
                                         f"{name}{CONNECTOR_SUFFIX} file", file=p.file,
                                         element=name)
+
+
+def _versioning(definition) -> dict:
+    """What version bindings need of a process: its task bindings and its version tag."""
+    return {"decision_bindings": list(definition.decision_bindings),
+            "call_bindings": list(definition.call_bindings),
+            "version_tag": definition.version_tag}
+
+
+def _check_bindings(p: Parsed, parsed: list[Parsed]) -> None:
+    """A binding to a version or a version tag names one that exists: deployed, or in this
+    deployment (its next version)."""
+    for kind, refs in (("dmn", p.meta.get("decision_bindings", [])),
+                       ("bpmn", p.meta.get("call_bindings", []))):
+        for ref in refs:
+            binding = ref["binding"]
+            if binding["type"] not in ("version", "versionTag"):
+                continue
+            if _binding_found(kind, ref["ref"], binding, parsed):
+                continue
+            what = (f"version {binding['version']}" if binding["type"] == "version"
+                    else f"version tag {binding['version_tag']!r}")
+            raise DefinitionInvalid(
+                f"{p.file}: {ref['element']} is bound to {what} of "
+                f"{'decision' if kind == 'dmn' else 'process'} {ref['ref']!r}, which is not "
+                "deployed", file=p.file, element=ref["element"])
+
+
+def _binding_found(kind: str, ref: str, binding: dict, parsed: list[Parsed]) -> bool:
+    if kind == "dmn":
+        owner = next((q for q in parsed if q.kind == "dmn" and ref in
+                      {d["id"] for d in q.meta["decisions"]}), None)
+        try:
+            key = owner.key if owner else definitions.decision_definition(ref).key
+        except NotFound:
+            return False
+    else:
+        owner = next((q for q in parsed if q.kind == "bpmn" and q.key == ref), None)
+        key = ref
+    if owner is not None:       # this deployment adds the next version (if it changed)
+        current = definitions.latest_stored(kind, key)
+        mine = owner.meta if kind == "bpmn" else next(
+            (d for d in owner.meta["decisions"] if d["id"] == ref), {})
+        if binding["type"] == "version" and binding["version"] == (
+                current.version + 1 if current else 1):
+            return True
+        if binding["type"] == "versionTag" and mine.get("version_tag") == binding["version_tag"]:
+            return True
+    try:
+        definitions.bound(kind, key, binding, decision=ref if kind == "dmn" else None)
+    except NotFound:
+        return False
+    return True
 
 
 def content_files(dirs) -> dict[str, bytes]:

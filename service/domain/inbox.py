@@ -69,4 +69,22 @@ def close_open_tasks(case_id: int, status: str = "cancelled") -> None:
         TaskCandidate.delete().where(TaskCandidate.task.in_(ids)).execute()
 
 
-__all__ = ["ENGINE_ACTOR", "OPEN", "close_open_tasks", "project"]
+def withdraw_moved(case: Case, row: Instance, inst, events: list) -> None:
+    """Before a migrated instance is saved: an open inbox row whose engine task now has
+    another element (renamed by the plan) is withdrawn, and the projection creates it anew
+    from the target version (its name, form, candidates)."""
+    now_at = {t.id: t.element_id for t in inst.user_tasks()}
+    moved = [r for r in Task.select().where(Task.instance == row, Task.status.in_(OPEN))
+             if r.engine_task_id in now_at and now_at[r.engine_task_id] != r.element_id]
+    if not moved:
+        return
+    ids = [r.id for r in moved]
+    Task.update(status="cancelled").where(Task.id.in_(ids)).execute()
+    TaskCandidate.delete().where(TaskCandidate.task.in_(ids)).execute()
+    for r in moved:
+        events.append(Event("task.withdrawn", ENGINE_ACTOR, case.id, row.id,
+                            {"task": r.id, "element_id": r.element_id, "migrated_to":
+                             now_at[r.engine_task_id]}))
+
+
+__all__ = ["ENGINE_ACTOR", "OPEN", "close_open_tasks", "project", "withdraw_moved"]

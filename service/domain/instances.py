@@ -21,7 +21,7 @@ from ..engine import ProcessLibrary, Runtime
 from ..engine.ports import DecisionOutcome
 from ..errors import StaleInstance
 from ..store import Case, Definition, Instance, rows
-from . import definitions, deployed_connectors
+from . import definitions, deployed_connectors, shadow_decisions
 from .deployed_decisions import DeployedDecisions
 
 
@@ -40,11 +40,16 @@ class Process:
 class _RecordingDecisions:
     """The engine's decision port: evaluates deployed DMN and keeps the records for the save."""
 
-    def __init__(self, process: Process):
-        self.process, self.port = process, DeployedDecisions()
+    def __init__(self, process: Process, caller: Definition | None = None):
+        self.process, self.port = process, DeployedDecisions(caller)
 
-    def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
-        outcome = self.port.evaluate(decision_ref, inputs)
+    def evaluate(self, decision_ref: str, inputs: dict, binding=None) -> DecisionOutcome:
+        outcome = self.port.evaluate(decision_ref, inputs, binding)
+        # A shadow table of the same definition is evaluated beside it, recorded, not used.
+        shadow = shadow_decisions.evaluate(outcome.record["definition_key"],
+                                           outcome.record["decision"], inputs)
+        if shadow is not None:
+            outcome.record["shadow"] = shadow
         self.process.decisions.append(outcome.record)
         return outcome
 
@@ -54,6 +59,11 @@ class _OutboxConnectors:
 
     def __init__(self, process: Process):
         self.process = process
+
+    def handles(self, name: str) -> bool:
+        """Whether this service runs ``name`` itself (a built-in connector or a deployed
+        connector file); an external task of any other topic waits for an external worker."""
+        return name in connector_registry or deployed_connectors.spec(name) is not None
 
     def call(self, name: str, params: dict, *, idempotency_key: str):
         if deployed_connectors.spec(name) is not None:     # an analyst's HTTP connector file
@@ -99,8 +109,10 @@ def spec_for(row: Definition):
                          bindings=_Sources(row, definitions.process_bindings))
 
 
-def _runtime(process: Process, *, clock, script_cpu_seconds: float) -> Runtime:
-    return Runtime(decisions=_RecordingDecisions(process), connectors=_OutboxConnectors(process),
+def _runtime(process: Process, *, clock, script_cpu_seconds: float,
+             definition: Definition | None = None) -> Runtime:
+    return Runtime(decisions=_RecordingDecisions(process, definition),
+                   connectors=_OutboxConnectors(process),
                    clock=clock, script_cpu_seconds=script_cpu_seconds)
 
 
@@ -110,8 +122,9 @@ def start(row: Definition, data: dict, *, clock, script_cpu_seconds: float,
     start event's ``camunda:initiator`` variable, ``timer_fired`` starts a timer start event
     as that timer firing now."""
     process = Process(None)
-    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).start(
-        spec_for(row), data, initiator=initiator, timer_fired=timer_fired)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
+                            definition=row).start(spec_for(row), data, initiator=initiator,
+                                                  timer_fired=timer_fired)
     return process
 
 
@@ -120,8 +133,19 @@ def load(row: Instance, *, clock, script_cpu_seconds: float,
     """Rebuild an instance from its row; pass ``definition`` when the caller already has it."""
     process = Process(None)
     definition = definition or Definition.get_by_id(row.definition_id)
-    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds).load(
-        spec_for(definition), row.state)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
+                            definition=definition).load(spec_for(definition), row.state)
+    return process
+
+
+def migrate(row: Instance, target: Definition, mapping: dict, variables: dict | None, *,
+            clock, script_cpu_seconds: float) -> Process:
+    """The instance of ``row`` moved onto ``target`` (another version of its process), in
+    memory; ``EngineFailure`` naming the element when it cannot move."""
+    process = Process(None)
+    process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
+                            definition=target).migrate(spec_for(target), row.state, mapping,
+                                                       variables)
     return process
 
 
@@ -147,14 +171,19 @@ def save_state(case: Case, inst, *, row: Instance | None, definition: Definition
         values = dict(case=case.id, definition=definition.id, state=state, status=status,
                       next_due_at=next_due, created_at=now, updated_at=now, version=1)
         return Saved(Instance(id=rows.insert(Instance, **values), **values), True)
-    changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
-                               next_due_at=next_due, updated_at=now)
+    values = dict(state=state, status=status, version=Instance.version + 1,
+                  next_due_at=next_due, updated_at=now)
+    if definition is not None and definition.id != row.definition_id:
+        values["definition"] = definition.id          # a migrated instance
+    changed = (Instance.update(**values)
                .where(Instance.id == row.id, Instance.version == row.version).execute())
     if changed != 1:
         raise StaleInstance(f"case {case.id} was changed by another request; reload and try "
                             "again", case=case.id)
     row.version += 1
+    if "definition" in values:
+        row.definition_id = definition.id
     return Saved(row, False)
 
 
-__all__ = ["Process", "Saved", "load", "save_state", "spec_for", "start"]
+__all__ = ["Process", "Saved", "load", "migrate", "save_state", "spec_for", "start"]

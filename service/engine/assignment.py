@@ -18,9 +18,10 @@ from typing import Any, Callable
 from .expressions import is_expression
 from .timers import due_of, parse_when
 
-__all__ = ["ASSIGNMENT_KEY", "resolve", "resolved", "split_names"]
+__all__ = ["ASSIGNMENT_KEY", "KEPT_DUE_KEY", "resolve", "resolved", "split_names"]
 
 ASSIGNMENT_KEY = "omniflow_assignment"
+KEPT_DUE_KEY = "omniflow_kept_due"      # set by a migration on a task whose element changed
 
 
 def split_names(text: str | None) -> tuple[str, ...]:
@@ -96,6 +97,11 @@ def resolve(task: Any, evaluate: Callable[[str], Any], now: datetime) -> dict:
         "due_at": _when(assignment.due_date, evaluate, now),
         "follow_up_at": _when(assignment.follow_up_date, evaluate, now),
     }
+    kept = task.internal_data.pop(KEPT_DUE_KEY, None)
+    if kept:        # a task moved by a migration keeps its due and follow-up times
+        for key in ("due_at", "follow_up_at"):
+            if kept.get(key):
+                resolved_values[key] = parse_when(kept[key])
     task.internal_data[ASSIGNMENT_KEY] = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in resolved_values.items()}
     return resolved_values

@@ -23,6 +23,7 @@ from service.errors import DefinitionInvalid
 
 from .bindings import BindingsInvalid, parse_bindings
 from .cycles import unbounded_cycle
+from .dialects import CAMUNDA_NS
 from .messages import CorrelatedMessage
 from .parser import NSMAP, OmniflowParser
 from .tasks import ConnectorTask, DecisionTask, ExternalTask
@@ -74,6 +75,10 @@ class ProcessDefinition:
     timer_start_kind: str | None = None
     bindings: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # Version bindings other than latest: {"element", "ref", "binding": Binding.as_dict()}
+    decision_bindings: tuple[dict, ...] = ()
+    call_bindings: tuple[dict, ...] = ()
+    version_tag: str | None = None          # camunda:versionTag / zeebe:versionTag
 
 
 def _invalid(detail: str, file: str, element: str | None = None, line: int | None = None) -> DefinitionInvalid:
@@ -147,11 +152,20 @@ def _timer_start(process: etree._Element) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _version_tag(process: etree._Element) -> str | None:
+    tag = (process.get(f"{{{CAMUNDA_NS}}}versionTag") or "").strip()
+    if not tag:
+        found = process.xpath("./bpmn:extensionElements/zeebe:versionTag", namespaces=NSMAP)
+        tag = (found[0].get("value") or "").strip() if found else ""
+    return tag or None
+
+
 def _describe(parser: OmniflowParser, process: etree._Element, file: str, xml: bytes,
               embedded: set[str]) -> ProcessDefinition:
     key = process.get("id")
     called, decisions, connectors, messages, starts, topics = set(), set(), set(), set(), set(), set()
     seen = set()
+    call_bindings, decision_bindings = [], []
     for spec in _specs_of(parser, key):
         if spec.name in seen or (spec.name != key and spec.name not in embedded):
             continue  # a called process is described by its own definition
@@ -159,8 +173,15 @@ def _describe(parser: OmniflowParser, process: etree._Element, file: str, xml: b
         for task_spec in spec.task_specs.values():
             if isinstance(task_spec, CallActivity):
                 called.add(task_spec.spec)
+                if getattr(task_spec, "binding", None) is not None:
+                    call_bindings.append({"element": task_spec.bpmn_id, "ref": task_spec.spec,
+                                          "binding": task_spec.binding.as_dict()})
             elif isinstance(task_spec, DecisionTask):
                 decisions.add(task_spec.decision_ref)
+                if task_spec.binding is not None:
+                    decision_bindings.append({"element": task_spec.bpmn_id,
+                                              "ref": task_spec.decision_ref,
+                                              "binding": task_spec.binding.as_dict()})
             elif isinstance(task_spec, ConnectorTask):
                 connectors.add(task_spec.connector)
             elif isinstance(task_spec, ExternalTask):
@@ -183,6 +204,8 @@ def _describe(parser: OmniflowParser, process: etree._Element, file: str, xml: b
         timer_start=timer, timer_start_kind=timer_kind,
         bindings={"bindings": {k: v.as_dict() for k, v in parser.bindings_for(file).items()}}
         if parser.bindings_for(file) else {},
+        decision_bindings=tuple(decision_bindings), call_bindings=tuple(call_bindings),
+        version_tag=_version_tag(process),
         notes=notes,
     )
 

@@ -35,7 +35,7 @@ from service.errors import Conflict, EngineFailure, NotFound, OmniflowError
 from service.sandbox import BudgetExceeded, Limits, bounded, current, ensure
 from service.sandbox.python import Sandbox
 
-from . import assignment, conditions, forms
+from . import assignment, conditions, forms, migration
 from .catching import route_error
 from .conditions import live_data
 from .library import ProcessSpec
@@ -45,7 +45,7 @@ from .ports import ConnectorPort, DecisionPort, system_clock
 from .pruning import max_depth, prune
 from .recorder import json_safe, timer_due
 from .script_engine import EXTERNAL_KEY, InstanceScriptEngine, task_failure
-from .spiff_compat import force_state, refresh, run_ready_tasks
+from .spiff_compat import force_state, predict, refresh, run_ready_tasks
 from .stall import (all_finished, blocking_task, close_finished_scopes, finish_implicit_ends,
                     merge_leaves)
 from .state import StateError, decode, encode, unstorable
@@ -123,6 +123,14 @@ class Runtime:
         instance = Instance(self, spec, workflow, engine, instance_id)
         instance._status = envelope.get("status") or "waiting"
         instance._failure = envelope.get("failure")
+        return instance
+
+    def migrate(self, spec: ProcessSpec, state: str | bytes, mapping: dict[str, str],
+                variables: dict | None = None) -> "Instance":
+        """The instance in ``state`` moved onto ``spec`` (another version of its process):
+        see ``migration``. Raises ``EngineFailure`` naming the element when it cannot move."""
+        instance = self.load(spec, migration.rewrite(state, spec, mapping, variables))
+        instance._repredict()
         return instance
 
 
@@ -550,6 +558,12 @@ class Instance:
         element = extra.get("element")
         self.engine.recorder.events.append(EngineEvent(
             "error", element, None, {"message": detail, **json_safe(extra)}, self.engine.now()))
+
+    def _repredict(self) -> None:
+        """Predict the path ahead again (after a migration dropped the old predictions) and
+        announce the tasks whose element changed."""
+        self._guarded(lambda: predict(self.workflow))
+        self._guarded(lambda: self.engine.recorder.scan(self.workflow, self._on_ready))
 
     def _advance(self) -> None:
         """Run automatic steps to the next wait state, then prune, check and scan."""

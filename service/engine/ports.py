@@ -22,6 +22,8 @@ __all__ = [
     "DecisionOutcome",
     "DecisionPort",
     "DictDecisionPort",
+    "BINDINGS",
+    "Binding",
     "FixedClock",
     "system_clock",
 ]
@@ -40,10 +42,34 @@ class DecisionOutcome:
     record: dict = field(default_factory=dict)
 
 
+BINDINGS = ("latest", "deployment", "version", "versionTag")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Which version of a called decision or process a task uses (Camunda's binding).
+
+    ``latest``: the newest deployed; ``deployment``: the one deployed with the calling process
+    (the newest at or before its deployment); ``version``: that version number; ``versionTag``:
+    the newest version carrying that tag. The engine only carries it; the service resolves it.
+    """
+
+    type: str = "latest"
+    version: int | None = None
+    version_tag: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"type": self.type, "version": self.version, "version_tag": self.version_tag}
+
+
 @runtime_checkable
 class DecisionPort(Protocol):
     def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
-        """Evaluate the deployed decision ``decision_ref`` against ``inputs`` (the task data)."""
+        """Evaluate the deployed decision ``decision_ref`` against ``inputs`` (the task data).
+
+        A task with a binding other than ``latest`` passes ``binding=Binding(...)`` too; a port
+        that does not take it serves only the newest version.
+        """
 
 
 class ConnectorError(Exception):

@@ -33,9 +33,9 @@ from .tasks import HumanTask
 from .timers import parse_when
 from .views import EngineEvent
 
-__all__ = ["Recorder", "SPEC_HOOKS", "json_safe"]
+__all__ = ["ANNOUNCED_KEY", "Recorder", "SPEC_HOOKS", "json_safe"]
 
-_ANNOUNCED = "omniflow_announced"
+_ANNOUNCED = ANNOUNCED_KEY = "omniflow_announced"
 
 
 def json_safe(value: Any) -> Any:

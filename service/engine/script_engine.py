@@ -152,7 +152,9 @@ class InstanceScriptEngine(PythonScriptEngine):
             raise task_failure(task, "no decision port is configured")
         inputs = dict(task.data)
         try:
-            outcome = self.decisions.evaluate(spec.decision_ref, inputs)
+            binding = getattr(spec, "binding", None)
+            outcome = self.decisions.evaluate(spec.decision_ref, inputs, binding=binding) \
+                if binding is not None else self.decisions.evaluate(spec.decision_ref, inputs)
         except EngineFailure:
             raise
         except Exception as exc:

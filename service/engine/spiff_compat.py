@@ -23,8 +23,8 @@ from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 
 __all__ = ["TESTED_VERSIONS", "add_child", "check_version", "child_ids", "copy_task_attrs",
-           "encoder_mode", "force_state", "instances_of", "is_end_join", "parent_id", "refresh",
-           "remove_child", "run_ready_tasks", "spiff_extensions", "splice_out"]
+           "encoder_mode", "force_state", "instances_of", "is_end_join", "parent_id", "predict",
+           "refresh", "remove_child", "run_ready_tasks", "spiff_extensions", "splice_out"]
 
 TESTED_VERSIONS = ("3.2.0",)
 
@@ -90,6 +90,13 @@ def run_ready_tasks(workflow: Any, will_complete: Callable[[Any], None] | None,
     ``will_complete(task)`` runs before and ``did_complete(task)`` after each task.
     """
     return workflow._do_engine_steps(will_complete, did_complete)
+
+
+def predict(workflow: Any) -> None:
+    """Predict the path ahead of every unfinished task of ``workflow`` and its sub-workflows
+    again (after a migration dropped the predictions of the old version)."""
+    for wf in (workflow, *workflow.subprocesses.values()):
+        wf._predict()
 
 
 def refresh(task: Any) -> None:

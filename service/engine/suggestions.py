@@ -17,10 +17,11 @@ from typing import Any, Iterable
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
+from .expressions import is_expression
 from .forms import is_generic, suggest
 from .tasks import ExternalTask, HumanTask
 
-__all__ = ["suggest_fields"]
+__all__ = ["assignment_reads", "suggest_fields"]
 
 _NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
 _KEYWORDS = {"true", "false", "null", "and", "or", "not", "empty", "eq", "ne", "lt", "gt", "le",
@@ -74,6 +75,20 @@ def _conditions(spec: Any) -> Iterable[str]:
 def _assignment_texts(spec: HumanTask) -> Iterable[tuple[str, bool]]:
     a = spec.assignment
     yield from ((t, False) for t in (a.assignee, *a.candidate_groups, *a.candidate_users) if t)
+
+
+def assignment_reads(spec: HumanTask) -> list[str]:
+    """The variables a human task's assignment expressions read (assignee, candidates, due
+    and follow-up dates), first names only."""
+    a = spec.assignment
+    names: list[str] = []
+    for text in (*(t for t, _ in _assignment_texts(spec)), a.due_date, a.follow_up_date):
+        if not text or not (text.strip().startswith("=") or is_expression(text)):
+            continue
+        for name, _, _ in _reads(text):
+            if name not in names:
+                names.append(name)
+    return names
 
 
 def _ahead(task_spec: Any) -> Iterable[tuple[str, bool]]:

@@ -34,6 +34,7 @@ from .expressions import ExpressionError, check_feel, classify, is_expression
 from .forms import FormError, camunda_form, camunda_forms_schema, generic_form, inline_form
 from .io_mapping import IoMapping, Literal, Parameter, Variable
 from .juel import JuelError, compile_juel
+from .ports import BINDINGS, Binding
 from .multi_instance import ExpressionReference, ParallelInstances, SequentialInstances
 from service.sandbox.python import Sandbox, ScriptRejected
 from .spiff_compat import copy_task_attrs, spiff_extensions
@@ -155,6 +156,42 @@ class ActivityParser(SpiffTaskParser):
         exc = ValidationException(message, node=self.node, file_name=self.filename)
         exc.line_number = (node if node is not None else self.node).sourceline
         raise exc
+
+    def binding(self, zeebe_element: str, camunda_prefix: str) -> Binding | None:
+        """The version binding of a business rule task or call activity: Camunda 7's
+        ``camunda:<prefix>Binding`` (latest, deployment, version with ``<prefix>Version``,
+        versionTag with ``<prefix>VersionTag``) or Camunda 8's ``bindingType`` (latest,
+        deployment, versionTag with ``versionTag``) on ``zeebe:<element>``. ``None``: latest."""
+        found = self.node.xpath(f"./bpmn:extensionElements/zeebe:{zeebe_element}",
+                                namespaces=camunda8.NSMAP)
+        if found:
+            where, kind = found[0], (found[0].get("bindingType") or "").strip() or "latest"
+            number, tag = None, (found[0].get("versionTag") or "").strip() or None
+            allowed, what = ("latest", "deployment", "versionTag"), "bindingType"
+        else:
+            where = self.node
+            kind = camunda7.attr(self.node, f"{camunda_prefix}Binding") or "latest"
+            number = camunda7.attr(self.node, f"{camunda_prefix}Version")
+            tag = camunda7.attr(self.node, f"{camunda_prefix}VersionTag")
+            allowed, what = BINDINGS, f"camunda:{camunda_prefix}Binding"
+        if kind not in allowed:
+            self.fail(f"{what} {kind!r} is not one of {', '.join(allowed)}", where)
+        for value in (number, tag):
+            if value and (is_expression(value) or value.startswith("=")):
+                self.fail(f"a version given as an expression ({value!r}) is not supported: "
+                          "name the version", where)
+        if kind == "version":
+            if not number or not number.isdigit() or not 1 <= int(number) <= 2**31 - 1:
+                self.fail(f"a version binding needs camunda:{camunda_prefix}Version, a "
+                          f"version number (got {number!r})", where)
+            return Binding("version", version=int(number))
+        if kind == "versionTag":
+            if not tag:
+                self.fail(f"a versionTag binding needs the version tag "
+                          f"({'versionTag' if found else f'camunda:{camunda_prefix}VersionTag'})",
+                          where)
+            return Binding("versionTag", version_tag=tag)
+        return None if kind == "latest" else Binding(kind)
 
     def dialect(self, reader):
         """Call a dialect reader, turning its ModelError into a deploy error on this element."""
@@ -392,7 +429,8 @@ class DecisionTaskParser(ActivityParser):
             return self.finish(DecisionTask(
                 self.spec, self.bpmn_id, decision_ref=zeebe.decision_id,
                 result_variable=zeebe.result_variable, mapping="dmnResult", prescript=pre,
-                postscript=post, **self.bpmn_attributes))
+                postscript=post, binding=self.binding("calledDecision", "decisionRef"),
+                **self.bpmn_attributes))
         job = self.dialect(camunda8.job)
         if job is not None or camunda7.external_topic(self.node) is not None:
             return self.create_service(pre, post)
@@ -409,7 +447,8 @@ class DecisionTaskParser(ActivityParser):
         return self.finish(DecisionTask(
             self.spec, self.bpmn_id, decision_ref=ref.strip(),
             result_variable=camunda7.attr(self.node, "resultVariable"), mapping=mapping,
-            prescript=pre, postscript=post, **self.bpmn_attributes))
+            prescript=pre, postscript=post, binding=self.binding("calledDecision", "decisionRef"),
+            **self.bpmn_attributes))
 
 
 class ServiceTaskParser(ActivityParser):
@@ -501,9 +540,11 @@ class CallActivityParser(ActivityParser):
                 mappings = CallMappings(found.inputs, found.all_in, found.outputs, found.all_out)
                 for parameter in (*found.inputs, *found.outputs):
                     check_value(parameter.value, self.node, self.filename, "camunda:in/out")
-        return self.finish(MappedCallActivity(self.spec, self.bpmn_id, subworkflow_spec=called,
-                                              mappings=mappings, prescript=pre, postscript=post,
-                                              **self.bpmn_attributes), own)
+        task = MappedCallActivity(self.spec, self.bpmn_id, subworkflow_spec=called,
+                                  mappings=mappings, prescript=pre, postscript=post,
+                                  **self.bpmn_attributes)
+        task.binding = self.binding("calledElement", "calledElement")
+        return self.finish(task, own)
 
 
 class _FlowRecorder:

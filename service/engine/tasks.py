@@ -78,9 +78,10 @@ class DecisionTask(SpiffBpmnTask):
     """
 
     def __init__(self, wf_spec, bpmn_id, decision_ref: str, result_variable: str | None = None,
-                 mapping: str | None = None, **kwargs):
+                 mapping: str | None = None, binding=None, **kwargs):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.decision_ref = decision_ref
+        self.binding = binding            # ports.Binding, or None for the newest version
         self.result_variable = result_variable or None
         self.mapping = mapping or ("resultList" if self.result_variable else "singleResult")
 

@@ -25,11 +25,21 @@ def _sees_everything(who: Identity) -> bool:
     return who.is_admin or who.is_auditor
 
 
-def _task_condition(who: Identity):
+def _is_candidate(who: Identity):
     groups = list(who.groups) or [""]
-    as_candidate = Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
-        ((TaskCandidate.kind == "group") & TaskCandidate.name.in_(groups))
-        | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name))))
+    return (((TaskCandidate.kind == "group") & TaskCandidate.name.in_(groups))
+            | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name)))
+
+
+def _task_condition(who: Identity, *, per_row: bool = False):
+    """The rule as SQL. ``per_row`` asks the candidate question of each task row (EXISTS) rather
+    than building the caller's whole candidate list first (IN); the answer is the same."""
+    if per_row:
+        as_candidate = peewee.fn.EXISTS(TaskCandidate.select(TaskCandidate.id).where(
+            (TaskCandidate.task == Task.id) & _is_candidate(who)))
+    else:
+        as_candidate = Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
+            _is_candidate(who)))
     return (as_candidate | (Task.assignee == who.name) | (Task.claimed_by == who.name)
             | (Task.completed_by == who.name))
 
@@ -37,6 +47,21 @@ def _task_condition(who: Identity):
 def visible_tasks(who: Identity, query):
     """``query`` (a select over ``Task``) narrowed to the tasks ``who`` may see."""
     return query if _sees_everything(who) else query.where(_task_condition(who))
+
+
+# Past this many open tasks for the caller's groups, the inbox's ordered scan asks each row
+# (EXISTS) instead of building the list: at 1,000,000 open tasks a group with 40 % of them took
+# 530 ms to list and 6 ms to ask; a group with 0.01 % is faster as a list.
+MANY_CANDIDATES = 5000
+
+
+def inbox_tasks(who: Identity, query):
+    """:func:`visible_tasks` in the SQL form that suits an inbox read in due order for ``who``."""
+    if _sees_everything(who):
+        return query
+    many = (TaskCandidate.select(TaskCandidate.id).where(_is_candidate(who))
+            .limit(MANY_CANDIDATES).count()) >= MANY_CANDIDATES
+    return query.where(_task_condition(who, per_row=many))
 
 
 def may_see_task(who: Identity, task: Task) -> bool:
@@ -64,4 +89,4 @@ def visible_incidents(who: Identity):
     return query.where(Incident.case.in_(visible_cases(who).select(Case.id)))
 
 
-__all__ = ["may_see_task", "visible_cases", "visible_incidents", "visible_tasks"]
+__all__ = ["inbox_tasks", "may_see_task", "visible_cases", "visible_incidents", "visible_tasks"]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..errors import Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound
+from . import rows
 from .db import atomic, for_update_skip_locked
-from .tables import ExternalTask
+from .tables import Case, ExternalTask, Instance
 
-OPEN = "open"
+OPEN, INCIDENT = "open", "incident"
 
 
 def available(topics, now: dt.datetime):
@@ -29,12 +30,14 @@ def available(topics, now: dt.datetime):
 
 
 def fetch_and_lock(topics: dict[str, int], *, worker_id: str, max_tasks: int,
-                   now: dt.datetime, use_priority: bool = False) -> list[ExternalTask]:
+                   now: dt.datetime, use_priority: bool = False,
+                   checked: bool = False) -> list[ExternalTask]:
     """Lock up to ``max_tasks`` tasks of ``topics`` (topic -> lock duration in ms).
 
-    An idle call only reads; the write transaction opens when something is available.
+    An idle call only reads; the write transaction opens when something is available
+    (``checked``: the caller has just seen that something is).
     """
-    if max_tasks <= 0 or not topics or not available(topics, now).exists():
+    if max_tasks <= 0 or not topics or not (checked or available(topics, now).exists()):
         return []
     order = ([ExternalTask.priority.desc()] if use_priority else []) + [ExternalTask.id]
     with atomic():
@@ -48,26 +51,50 @@ def fetch_and_lock(topics: dict[str, int], *, worker_id: str, max_tasks: int,
     return rows
 
 
+_WITH_CONTEXT = rows.Prepared(
+    lambda task_id: (ExternalTask.select(ExternalTask, Instance, Case)
+                     .join(Instance).switch(ExternalTask).join(Case)
+                     .where(ExternalTask.id == task_id)), 0)
+
+
 def get(task_id: int) -> ExternalTask:
-    row = ExternalTask.get_or_none(ExternalTask.id == task_id)
+    """The task, with its instance (and engine state) and case loaded."""
+    row = _WITH_CONTEXT.first(task_id)
     if row is None:
         raise NotFound(f"external task {task_id} not found", task=task_id)
     return row
 
 
+def _violation(message: str, task_id: int) -> BadRequest:
+    # Camunda answers a lock violation with 400 BadUserRequestException.
+    return BadRequest(message, task=task_id, field="workerId",
+                      camunda_type="BadUserRequestException")
+
+
 def held(task_id: int, worker_id: str, now: dt.datetime) -> ExternalTask:
-    """The task if ``worker_id`` holds a live lock on it; else a Conflict naming why."""
-    row = get(task_id)
-    if row.status != OPEN:
-        raise Conflict(f"external task {task_id} is {row.status}", task=task_id,
-                       status=row.status)
+    """The task if ``worker_id`` holds a live lock on it; else the error Camunda answers: 404
+    for a task that is finished (Camunda deletes it), 400 for a lock the worker does not hold
+    (another worker's, none, or expired) or a task whose retries are spent."""
+    return check_held(get(task_id), worker_id, now)
+
+
+def check_held(row: ExternalTask, worker_id: str, now: dt.datetime) -> ExternalTask:
+    """:func:`held` for a row already loaded."""
+    task_id = row.id
+    if row.status not in (OPEN, INCIDENT):
+        raise NotFound(f"external task {task_id} does not exist any more (it is {row.status})",
+                       task=task_id)
+    if row.status == INCIDENT:
+        raise _violation(f"external task {task_id} has no retries left (an incident is open); "
+                         "it must be retried first", task_id)
     if row.worker_id != worker_id:
-        holder = f"locked by worker {row.worker_id!r}" if row.worker_id else "not locked"
-        raise Conflict(f"external task {task_id} cannot be handled by worker {worker_id!r}: "
-                       f"it is {holder}", task=task_id, field="workerId")
+        holder = f"it is locked by worker {row.worker_id!r}" if row.worker_id else \
+            "it is not locked"
+        raise _violation(f"external task {task_id} cannot be handled by worker {worker_id!r}: "
+                         f"{holder}", task_id)
     if row.lock_expires_at is None or row.lock_expires_at <= now:
-        raise Conflict(f"the lock of worker {worker_id!r} on external task {task_id} has "
-                       "expired; fetch and lock it again", task=task_id, field="workerId")
+        raise _violation(f"the lock of worker {worker_id!r} on external task {task_id} has "
+                         "expired; fetch and lock it again", task_id)
     return row
 
 
@@ -101,9 +128,19 @@ def fail(row: ExternalTask, *, retries: int, retry_timeout_ms: int, message: str
                    lock_expires_at=None,
                    available_at=now + dt.timedelta(milliseconds=max(retry_timeout_ms, 0)))
     if retries <= 0:
-        changes["status"] = "incident"
+        changes["status"] = INCIDENT
     if ExternalTask.update(**changes).where(_guard(row)).execute() != 1:
         raise Conflict(f"external task {row.id} changed meanwhile", task=row.id)
+
+
+def reopen(task_id: int, *, retries: int, now: dt.datetime) -> ExternalTask:
+    """An incident's task offered to workers again with ``retries`` (Camunda: set retries)."""
+    changed = (ExternalTask.update(status=OPEN, retries=retries, available_at=now,
+                                   worker_id=None, lock_expires_at=None)
+               .where(ExternalTask.id == task_id, ExternalTask.status == INCIDENT).execute())
+    if changed != 1:
+        raise Conflict(f"external task {task_id} has no incident to retry", task=task_id)
+    return get(task_id)
 
 
 def close(row: ExternalTask, *, now: dt.datetime, status: str = "done") -> None:
@@ -113,5 +150,5 @@ def close(row: ExternalTask, *, now: dt.datetime, status: str = "done") -> None:
         raise Conflict(f"external task {row.id} was handled by another request", task=row.id)
 
 
-__all__ = ["OPEN", "available", "close", "extend", "fail", "fetch_and_lock", "get", "held",
-           "unlock"]
+__all__ = ["INCIDENT", "OPEN", "available", "close", "extend", "fail", "fetch_and_lock", "get",
+           "check_held", "held", "reopen", "unlock"]

@@ -15,7 +15,7 @@ from .db import database, is_postgres
 from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, Definition, ExternalTask,
                      Incident, Instance,
                      MessageSubscription, NotificationPreference, SchemaVersion, Signal,
-                     TaskNotice, User, WebSession, WorkerHeartbeat)
+                     TaskNotice, TimerStart, User, WebSession, WorkerHeartbeat)
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,12 @@ def _token_expiry(db):
         run(migrator.add_column("api_token", "expires_at", ApiToken.expires_at))
 
 
+def _timer_starts(db):
+    """Version 11: ``timer_start``, the schedule of deployed timer start events (one row per
+    process key, its next due time), from which the worker starts one case per due time."""
+    db.create_tables([TimerStart], safe=True)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -157,6 +163,7 @@ MIGRATIONS = [
     (8, "connector bindings deployed beside BPMN files", _definition_bindings),
     (9, "worker heartbeats", _worker_heartbeats),
     (10, "bearer token expiry", _token_expiry),
+    (11, "timer start event schedules", _timer_starts),
 ]
 
 

@@ -354,6 +354,21 @@ class TaskNotice(BaseModel):
         indexes = ((("task", "kind"), True),)
 
 
+class TimerStart(BaseModel):
+    """The schedule of a deployed process's timer start event: one row per process key (a
+    redeploy replaces it), the next due time (None: it will not fire again) and how often it
+    has started a case. ``timer`` is absolute (a cycle counted from the deploy carries its
+    first due time as its start), so the next due time follows from the last one."""
+    key = pw.CharField(max_length=200, unique=True)
+    definition = pw.ForeignKeyField(Definition, on_delete="CASCADE")
+    element_id = pw.CharField(max_length=200, null=True)
+    kind = pw.CharField(max_length=16)          # timeCycle | timeDate
+    timer = pw.CharField(max_length=500)
+    next_due_at = UTCDateTimeField(null=True, index=True)
+    fired = pw.IntegerField(default=0)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+
 class WorkerHeartbeat(BaseModel):
     """That a background worker is alive: each worker process upserts its row every few
     seconds; readiness (``/readyz``) asks whether any row is fresh."""
@@ -365,4 +380,4 @@ ALL_TABLES = [SchemaVersion, User, ApiToken, WebSession, Deployment, Definition,
               Idempotency, Instance,
               Task, TaskCandidate, Job, Incident, DecisionRecord, AuditHead, AuditEvent, Signal,
               Lease, Message, ModelVersion, MessageSubscription, ExternalTask,
-              NotificationPreference, TaskNotice, WorkerHeartbeat]
+              NotificationPreference, TaskNotice, WorkerHeartbeat, TimerStart]

@@ -14,6 +14,8 @@ owns the transaction, idempotency, the instance save, decision records and audit
     decisions     evaluate a deployed decision
     deployments   deploy analysts' files; read deployed definitions
     due_timers    fire due timers (worker)
+    external_tasks  workers' external tasks: fetchAndLock (long polling), complete, failure,
+                  bpmnError, extendLock, unlock, queries (/engine-rest/external-task)
     incidents     list, read, retry; rerun failed steps (worker)
     kpis          what operations leads measure: cycle time, SLA, auto-resolution, drift...
     messages      deliver a message to the instance waiting for it, or start a case
@@ -26,11 +28,11 @@ owns the transaction, idempotency, the instance save, decision records and audit
     tasks         the inbox: list, claim, unclaim, delegate, complete
 """
 from . import (accounts, audit_trail, camunda, capabilities, case_diagram, cases, decisions,
-               deployments, due_timers, incidents, kpis, messages, models, notifications, outbox,
+               deployments, due_timers, external_tasks, incidents, kpis, messages, models, notifications, outbox,
                sessions, signals, system, tasks)
 from .unit_of_work import IdempotentRequest, UnitOfWork
 
 __all__ = ["IdempotentRequest", "UnitOfWork", "accounts", "audit_trail", "camunda",
            "capabilities", "case_diagram", "cases", "decisions", "deployments", "due_timers",
-           "incidents", "kpis", "messages", "models", "notifications", "outbox", "sessions",
+           "external_tasks", "incidents", "kpis", "messages", "models", "notifications", "outbox", "sessions",
            "signals", "system", "tasks"]

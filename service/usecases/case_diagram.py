@@ -19,7 +19,9 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 # Audit kinds whose element ran to its end.
 RAN = {"engine.task_completed", "engine.script_run", "engine.decision_evaluated",
        "engine.gateway_taken", "engine.timer_fired", "engine.message_received",
-       "engine.message_sent", "engine.connector_called", "task.completed"}
+       "engine.message_sent", "engine.connector_called", "task.completed",
+       "engine.external_task_completed", "engine.bpmn_error_thrown",
+       "engine.compensation_started"}
 COMPLETED, ACTIVE, INCIDENT = "completed", "active", "incident"
 
 
@@ -81,7 +83,9 @@ def diagram(who, case_id: int) -> dict:
             "definition": {"key": definition.key, "version": definition.version,
                            "file": definition.file},
             "xml": definition.source, "elements": elements, "path": path,
-            "names": {e: model.names[e] for e in path if model.names.get(e)}}
+            # Every element with a state, not only the path: a page naming where an incident
+            # or a wait is needs the name of an element the path has not passed.
+            "names": {e: model.names[e] for e in (*path, *elements) if model.names.get(e)}}
 
 
 _RANK = {COMPLETED: 0, ACTIVE: 1, INCIDENT: 2}

@@ -54,7 +54,12 @@ def open_case(uow: UnitOfWork, definition: Definition, data: dict, *, submitted_
     score = score_case(ctype, data, models_dir=uow.config.models_dir) if ctype.scoring else None
     if score is not None:
         variables[score.variable] = score.probability
-    process = uow.start(definition, variables, initiator=submitted_by)
+    # A process whose one start event is a timer starts at once when a case is opened for
+    # it (by hand, as Camunda does, or by the worker at a due time): it never waits for its
+    # own start timer (the worker's schedule, ``domain.timer_starts``, runs it per due time).
+    timer_start = (definition.meta or {}).get("timer_start") or {}
+    process = uow.start(definition, variables, initiator=submitted_by,
+                        timer_fired=bool(timer_start.get("only")))
     if first_step is not None:
         first_step(process.inst)
     return PendingCase(uow, definition, ctype, data, submitted_by, external_ref, origin, score,

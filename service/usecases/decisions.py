@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from ..decisions.feel import compile_expression
-from ..domain import definitions
+from ..domain import definitions, shadow_decisions
 from ..domain.deployed_decisions import evaluate as evaluate_deployed
 from ..errors import Forbidden, ValidationFailed
 from ..policy import Identity
@@ -75,12 +75,14 @@ def evaluate(who: Identity, key: str, raw_inputs: dict, *, version: int | None =
     if version is not None:
         row = definitions.get("dmn", row.key, version)
     rec = evaluate_deployed(row, key, inputs).record
+    shadow = shadow_decisions.evaluate(row.key, key, inputs)
     uow = UnitOfWork(who.name)
     with uow.writing():
         DecisionRecord.create(kind="decision", definition_key=rec["definition_key"],
                               definition_version=rec["definition_version"], element_id=key,
                               inputs=rec["inputs"], outputs=rec["outputs"],
-                              matched_rules=rec["matched_rules"], actor=who.name)
+                              matched_rules=rec["matched_rules"], shadow=shadow,
+                              actor=who.name)
         uow.record("decision.evaluated", decision=key, definition_key=rec["definition_key"],
                    version=rec["definition_version"], inputs=rec["inputs"],
                    outputs=rec["outputs"], matched_rules=rec["matched_rules"])

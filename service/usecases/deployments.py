@@ -10,11 +10,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..domain import definitions
+from ..domain import definitions, timer_starts
 from ..domain.deployment import content_files, validate_files
 from ..errors import Forbidden, NotFound
 from ..policy import Identity
-from ..store import Definition, Deployment
+from ..store import Definition, Deployment, utcnow
 from .shapes import definition_summary
 from .unit_of_work import UnitOfWork
 
@@ -43,8 +43,10 @@ def check(who: Identity, files: dict[str, bytes], *, config) -> dict:
 
 
 def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
-                name: str | None = None, source: str | None = None) -> dict:
-    """Validate and store ``files``; returns what was created and what was unchanged."""
+                name: str | None = None, source: str | None = None, clock=utcnow) -> dict:
+    """Validate and store ``files``; returns what was created and what was unchanged. A new
+    version of a process with a timer start event replaces the key's schedule, counted from
+    ``clock()`` (see ``domain.timer_starts``)."""
     parsed = _imported_first(validate_files(files, max_bytes=max_bytes))
     created, unchanged = [], []
     pinned = {row.meta["namespace"]: {"namespace": row.meta["namespace"], "key": row.key,
@@ -77,6 +79,10 @@ def store_files(files: dict[str, bytes], *, actor: str, max_bytes: int,
                 bindings=p.bindings, deployment=deployment, deployed_by=actor)
             created.append(_summary(row))
             _pin(pinned, row)
+            if p.kind == "bpmn":
+                scheduled = timer_starts.replace(row, clock())
+                if scheduled:
+                    uow.record("timer_start.scheduled", **scheduled)
         uow.record("deployed", deployment=deployment.id, created=created, name=name,
                    source=source,
                    unchanged=[f"{u['kind']}:{u['key']}@{u['version']}" for u in unchanged])

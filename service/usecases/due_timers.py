@@ -15,6 +15,12 @@ Claiming differs by backend, for the same guarantee (a timer fires once):
 
 On both, the save checks ``version``: a request that moved the instance in between wins, and the
 timer is re-evaluated against the new state next pass.
+
+Timer start events (:func:`start_due`) open a case per due time of a deployed schedule
+(``domain.timer_starts``): the case is written and the schedule moved to its next due time in
+one unit of work, the move a compare-and-set on the due time read (and the rows claimed
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each due time opens exactly one case whatever
+the number of workers.
 """
 from __future__ import annotations
 
@@ -22,8 +28,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from ..errors import StaleInstance
-from ..store import Case, Instance, atomic, for_update_skip_locked, is_postgres
+from ..domain import timer_starts
+from ..errors import OmniflowError, StaleInstance
+from ..store import (Case, Definition, Instance, TimerStart, atomic, for_update_skip_locked, iso,
+                     is_postgres)
+from .cases import open_case
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,11 +69,16 @@ def due_instances(now: dt.datetime, *, after: tuple | None = None):
 
 
 def next_due(now: dt.datetime | None = None) -> dt.datetime | None:
-    """The earliest pending timer of any waiting instance (the worker sleeps until then)."""
+    """The earliest pending timer of any waiting instance or timer start schedule (the worker
+    sleeps until then)."""
     row = (Instance.select(Instance.next_due_at)
            .where(Instance.next_due_at.is_null(False), Instance.status == "waiting")
            .order_by(Instance.next_due_at).first())
-    return row.next_due_at if row else None
+    start = (TimerStart.select(TimerStart.next_due_at)
+             .where(TimerStart.next_due_at.is_null(False))
+             .order_by(TimerStart.next_due_at).first())
+    found = [r.next_due_at for r in (row, start) if r is not None]
+    return min(found) if found else None
 
 
 def fire_due(now: dt.datetime, *, config, clock, limit: int = 200, chunk: int = 20) -> list[Firing]:
@@ -131,4 +145,67 @@ def _fire(row: Instance, now, *, config, clock) -> Firing:
     return Firing(row.id, "fired", inst.status)
 
 
-__all__ = ["Firing", "due_instances", "fire_due", "next_due"]
+class _Taken(Exception):
+    """Another worker (or a redeploy) moved the schedule first: roll this start back."""
+
+
+@dataclass(frozen=True)
+class Started:
+    key: str
+    due: dt.datetime
+    outcome: str            # started | taken | refused
+    case_id: int | None = None
+
+
+def start_due(now: dt.datetime, *, config, clock, limit: int = 100, chunk: int = 10) -> list[Started]:
+    """Open one case per due time of the timer start schedules due at ``now`` (up to
+    ``limit``), oldest first; a schedule several due times behind catches up one case each."""
+    done: list[Started] = []
+    while len(done) < limit:
+        size = min(chunk, limit - len(done))
+        query = timer_starts.due(now).limit(size)
+        if is_postgres():
+            with atomic():
+                rows = list(for_update_skip_locked(query))
+                done.extend(_start(row, now, config=config, clock=clock) for row in rows)
+        else:
+            rows = list(query)
+            done.extend(_start(row, now, config=config, clock=clock) for row in rows)
+        # A schedule that moved stays due while it is behind: read again until nothing is
+        # due or every row read was taken by another worker.
+        if not rows or all(s.outcome == "taken" for s in done[-len(rows):]):
+            break
+    return done
+
+
+def _start(schedule: TimerStart, now, *, config, clock) -> Started:
+    due = schedule.next_due_at
+    definition = Definition.get_by_id(schedule.definition_id)
+    fired = {"timer_start": schedule.element_id, "due": iso(due), "timer": schedule.timer}
+    uow = UnitOfWork(ACTOR, config=config, clock=clock)
+    try:
+        pending = open_case(uow, definition, {}, submitted_by=ACTOR, origin=fired)
+    except OmniflowError as exc:
+        # The case type refuses a case without data: this due time cannot open one. Say so in
+        # the audit trail and go on to the next due time rather than trying forever.
+        log.warning("timer start refused", extra={"key": schedule.key, "error": str(exc)})
+        try:
+            with uow.writing():
+                if not timer_starts.moved(schedule, now):
+                    raise _Taken()
+                uow.record("timer_start.refused", key=schedule.key, version=definition.version,
+                           due=iso(due), error=str(exc))
+        except _Taken:
+            return Started(schedule.key, due, "taken")
+        return Started(schedule.key, due, "refused")
+    try:
+        with uow.writing():
+            if not timer_starts.moved(schedule, now):
+                raise _Taken()
+            opened = pending.write()
+    except (_Taken, StaleInstance):
+        return Started(schedule.key, due, "taken")
+    return Started(schedule.key, due, "started", opened.case.id)
+
+
+__all__ = ["Firing", "Started", "due_instances", "fire_due", "next_due", "start_due"]

@@ -2,10 +2,12 @@
 
 Incidents open when a failure is final (see :mod:`service.domain.incidents`): an engine run
 that failed its last retry, an outbox delivery that failed its last attempt, a timer that could
-not fire. :func:`retry` (``POST /incidents/{id}/retry``) resumes either: an engine incident runs
-the failed task again now, in the request; an outbox incident re-queues its job with a fresh
-retry budget. The incident is resolved either way; if the new attempt fails for good, a new
-incident opens, so the history of attempts stays readable.
+not fire, an external task its worker failed with no retries left. :func:`retry`
+(``POST /incidents/{id}/retry``) resumes any: an engine incident runs the failed task again
+now, in the request; an outbox incident re-queues its job with a fresh retry budget; an
+external-task incident offers the task to workers again with one retry. The incident is
+resolved either way; if the new attempt fails for good, a new incident opens, so the history
+of attempts stays readable.
 
 :func:`run_retry` is the worker's half: it reruns the failed task of a due ``retry`` job.
 """
@@ -18,6 +20,9 @@ from ..domain.incidents import ACTOR, OPEN, RESOLVED, RETRY_KIND, resolve
 from ..errors import Conflict, EngineFailure, Forbidden, NotFound, StaleInstance
 from ..policy import Identity, visible_incidents
 from ..store import Case, Incident, Instance, Job, jobs, paging, utcnow
+
+EXTERNAL = "external"     # an external task failed by its worker with no retries left
+from . import external_tasks
 from .shapes import incident_view
 from .unit_of_work import UnitOfWork
 
@@ -63,7 +68,13 @@ def retry(who: Identity, incident_id: int, *, config, clock=utcnow) -> dict:
                        status=incident.status)
     uow = UnitOfWork(who.name, config=config, clock=clock)
     now = clock()
-    if incident.kind == "outbox" and incident.job_id is not None:
+    if incident.kind == EXTERNAL:
+        # A worker failed the external task with no retries left: offer it to workers again.
+        with uow.writing():
+            resolve(uow.events, incident, case, actor=who.name, now=now, action="retries_set")
+            external_tasks.retry_incident(uow, instance_id=incident.instance_id,
+                                          element_id=incident.element_id, now=now)
+    elif incident.kind == "outbox" and incident.job_id is not None:
         with uow.writing():
             resolve(uow.events, incident, case, actor=who.name, now=now, action="requeued",
                     job=incident.job_id)

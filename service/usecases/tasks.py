@@ -14,9 +14,9 @@ import re
 from ..domain import definitions, notifications, task_forms
 from ..domain.inbox import OPEN
 from ..errors import Conflict, Forbidden, NotFound, PolicyViolation, ValidationFailed
-from ..policy import (Identity, can_work_task, check_completion, find_identity, may_see_task,
-                      visible_tasks)
-from ..store import (Case, Definition, Instance, Task, TaskCandidate, iso, paging, rows,
+from ..policy import (Identity, can_work_task, check_completion, find_identity, inbox_tasks,
+                      may_see_task)
+from ..store import (Case, Definition, Instance, Task, TaskCandidate, paging, rows,
                      utcnow)
 from .shapes import task_view
 from .unit_of_work import UnitOfWork
@@ -44,9 +44,8 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
             mine=False, cursor=None, limit=None, now=None) -> dict:
     """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
     now = now or utcnow()
-    query = visible_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
-                                           Case.external_ref, Case.data).join(Case))
-    query = query.where(Task.status == status) if status else query.where(Task.status.in_(OPEN))
+    query = inbox_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
+                                         Case.external_ref, Case.data).join(Case))
     if case_type:
         query = query.where(Task.case_type == case_type)
     if group:
@@ -64,10 +63,9 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
                         "external_ref": t.case.external_ref, "value": _value_of(t, t.case)}
         return item
 
-    # Sort key: (has no due time, due time, id); the cursor carries the last row's key.
-    return paging.page(query, order=[Task.due_at.is_null(True), Task.due_at, Task.id],
-                       cursor=cursor, limit=limit, shape=paging.DUE_ID, after=_after_due,
-                       key_of=lambda t: [iso(t.due_at), t.id], render=render)
+    return paging.by_due(query, status=Task.status, statuses=[status] if status else list(OPEN),
+                         due=Task.due_at, id_column=Task.id, cursor=cursor, limit=limit,
+                         render=render)
 
 
 # Where the money at stake is, for triage: the amount an approval is about, else the case's.
@@ -81,14 +79,6 @@ def _value_of(task: Task, case: Case):
     data = case.data if isinstance(case.data, dict) else {}
     return next((data[k] for k in _VALUE_KEYS if isinstance(data.get(k), (int, float))
                  and not isinstance(data.get(k), bool)), None)
-
-
-def _after_due(key):
-    due = dt.datetime.fromisoformat(key[0]) if key[0] else None
-    if due is None:
-        return Task.due_at.is_null(True) & (Task.id > key[1])
-    return ((Task.due_at > due) | ((Task.due_at == due) & (Task.id > key[1]))
-            | Task.due_at.is_null(True))
 
 
 def detail(who: Identity, task_id: int) -> dict:
@@ -248,6 +238,8 @@ def _refuse_data_the_process_cannot_use(inst, task: Task, data: dict) -> None:
     failure = inst.failure if inst.status == "failed" else None
     if failure is None or failure.extra.get("retryable") or failure.extra.get("connector"):
         return
+    if failure.extra.get("limit") in PROCESS_FAULTS:
+        return      # the process's own fault: an incident naming the element, not a 422
     element = failure.extra.get("element")
     properties = (task.form or {}).get("properties") or {}
     for name in _UNDEFINED_NAME.findall(failure.detail):
@@ -260,6 +252,9 @@ def _refuse_data_the_process_cannot_use(inst, task: Task, data: dict) -> None:
                            task=task.id, cause=failure.detail)
 
 
+# Engine limits that a person's input does not cause: a path that stops with nothing to wait
+# for (``stall``), no end reached, an endless loop (``steps``, ``events``), a tree too deep.
+PROCESS_FAULTS = frozenset({"stall", "no-end", "steps", "events", "depth"})
 _UNDEFINED_NAME = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 
 

@@ -9,7 +9,8 @@ Every use case that changes something opens a :class:`UnitOfWork`. It owns
   and when a concurrent request with the same key wins the race, the loser rolls back and
   answers with the winner's answer;
 * **the instance save** (:meth:`save`): engine state (optimistic locking), the inbox
-  projection, message subscriptions, decision records, outbox jobs, the case's status and
+  projection, the external tasks waiting for workers (fetchAndLock long polls in this
+  process are woken after the commit), message subscriptions, decision records, outbox jobs, the case's status and
   priority, and a retry or an incident when the run failed;
 * **audit appends**: every event of the unit is appended to the hash chain once, at the end
   of the transaction, so they commit with the change they record.
@@ -28,7 +29,8 @@ from typing import Any, Callable
 from .. import audit
 from ..audit import Event
 from ..config import Config
-from ..domain import definitions, inbox, incidents, instances, notifications, subscriptions
+from ..domain import (definitions, external_tasks, inbox, incidents, instances, notifications,
+                      subscriptions)
 from ..domain.instances import Process
 from ..store import (Case, DecisionRecord, Definition, Instance, Job, atomic, idempotency, rows,
                      to_jsonable, utcnow)
@@ -74,6 +76,8 @@ class UnitOfWork:
         self._replay = replay or self._replay_request
         self.events: list[Event] = []
         self.result: tuple[int, Any] | None = None
+        # External tasks this unit makes available: long polls are woken after the commit.
+        self.new_external_work = 0
 
     # -- reading -------------------------------------------------------------------------
 
@@ -101,6 +105,19 @@ class UnitOfWork:
 
     @contextmanager
     def writing(self):
+        """The transaction (:meth:`_transaction`); once it has committed, fetchAndLock long
+        polls of this process are woken when the unit made external tasks available (after a
+        replayed collision they wake for nothing, and look again)."""
+        try:
+            with self._transaction():
+                yield self
+        finally:
+            work, self.new_external_work = self.new_external_work, 0
+        if work:
+            external_tasks.announce()
+
+    @contextmanager
+    def _transaction(self):
         """The transaction. On a unique-key collision with a concurrent unit that committed
         the same request first, the block is rolled back and :attr:`result` holds that unit's
         answer instead."""
@@ -156,14 +173,18 @@ class UnitOfWork:
             events.append(Event(f"engine.{ev.kind}", ENGINE_ACTOR, case.id, row.id, detail))
         created = inbox.project(case, row, inst, now, events, fresh=saved.fresh)
         notifications.tasks_created(created, now=now, config=self.config)
+        self.new_external_work += external_tasks.project(case, row, inst, now, events,
+                                                         fresh=saved.fresh)
         if not saved.fresh or inst.waiting_messages():
             subscriptions.sync(row, inst)
         if process.decisions:
             rows.insert_many(DecisionRecord, [
                 {"case": case.id, "instance": row.id, "kind": "decision",
-                 "element_id": rec.get("element_id"), "definition_key": rec["definition_key"],
+                 "element_id": rec.get("element_id") or rec.get("decision"),
+                 "definition_key": rec["definition_key"],
                  "definition_version": rec["definition_version"], "inputs": rec["inputs"],
                  "outputs": rec["outputs"], "matched_rules": rec["matched_rules"],
+                 "shadow": rec.get("shadow"),
                  "actor": ENGINE_ACTOR, "created_at": now} for rec in process.decisions])
             process.decisions = []
         if process.outbox:

@@ -83,6 +83,38 @@ def test_keyset_pagination_walks_everything_once(setup):
     assert setup["admin"].get("/api/v1/tasks?cursor=!!!").status_code == 400
 
 
+def test_pages_follow_due_order_across_open_and_claimed_tasks(setup):
+    """Each status is read as its own ordered scan and merged: the walk with one row a page
+    must give exactly the order of one big page, claimed tasks in their due-time place."""
+    soon = next(t for t in items(setup["sam"])["items"] if t["case_type"] == "soon_count")
+    assert setup["sam"].post(f"/api/v1/tasks/{soon['id']}/claim").status_code == 200
+    whole = items(setup["admin"], limit=50)["items"]
+    assert [t["case_type"] for t in whole[:2]] == ["late_count", "soon_count"]
+    assert [t["status"] for t in whole[:2]] == ["open", "claimed"]
+    undated = [t["id"] for t in whole[2:]]
+    assert undated == sorted(undated) and all(t["due_at"] is None for t in whole[2:])
+    walked, cursor = [], None
+    while True:
+        page = items(setup["admin"], limit=1, **({"cursor": cursor} if cursor else {}))
+        walked += [t["id"] for t in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert walked == [t["id"] for t in whole]
+    assert [t["id"] for t in items(setup["admin"], status="claimed")["items"]] == [soon["id"]]
+
+
+def test_both_sql_forms_of_the_visibility_rule_list_the_same_tasks(setup, monkeypatch):
+    """Callers with many candidate tasks are asked per row (EXISTS), others by list (IN)."""
+    from service.policy import visibility
+    before = {name: items(setup[name])["items"] for name in ("sam", "kim", "fin", "pos")}
+    monkeypatch.setattr(visibility, "MANY_CANDIDATES", 1)
+    for name, listed in before.items():
+        assert items(setup[name])["items"] == listed, name
+    assert [t["case_type"] for t in before["fin"]] == ["finance_count"]
+    assert before["pos"] == []
+
+
 def test_task_detail_has_form_and_case_context(setup):
     task = items(setup["sam"])["items"][0]
     detail = setup["sam"].get(f"/api/v1/tasks/{task['id']}").get_json()

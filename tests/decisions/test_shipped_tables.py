@@ -116,3 +116,25 @@ def test_tables_declare_their_inputs_and_record_them_absent_ones_as_null(routing
     result = authority.evaluate("approval_authority", {"action": "refund", "amount": 10},
                                 strict_names=True)
     assert result.inputs == {"action": "refund", "amount": Decimal(10), "below_cost": None}
+
+
+@pytest.mark.parametrize("path", sorted(DMN.glob("*.dmn")), ids=lambda p: p.stem)
+def test_the_replay_evaluator_answers_as_evaluate(path):
+    """``DecisionModel.evaluator`` (the what-if loop) gives exactly what ``evaluate`` gives:
+    value, matched rules and warnings, on inputs that hit many rows, miss some names and carry
+    values of the wrong type."""
+    model = DecisionModel.parse(path.read_bytes(), strict_names=True)
+    words = ["damaged", "short_pick", "customer_complaint", "refund", "price_override",
+             "gold", "bronze", "platinum", "web", "high", None]
+    numbers = [0, 0.29, 0.3, 0.71, 99, 100, 501, 1000, -0.1, Decimal("12.5"), None]
+    for decision in model.decisions:
+        names = model.inputs_of(decision.id)
+        evaluate = model.evaluator(decision.id)
+        for i in range(60):
+            inputs = {n: (words[(i + k) % len(words)] if (i + k) % 3 == 0
+                          else numbers[(i * 7 + k) % len(numbers)])
+                      for k, n in enumerate(names) if (i + k) % 11}
+            want = model.evaluate(decision.id, inputs)
+            value, matched, warnings = evaluate(inputs)
+            assert (value, matched, list(warnings)) == (
+                want.value, want.matched_rules, list(want.warnings)), (decision.id, inputs)

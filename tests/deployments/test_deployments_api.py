@@ -124,11 +124,23 @@ def test_missing_decision_and_connector_are_errors(analyst):
                  '</bpmn:businessRuleTask>')
     body = upload(analyst, {"d.bpmn": with_step("with_decision", rule_task)}).get_json()
     assert body["status"] == 422 and body["element"] == "nope_table", body
-    service = ('<bpmn:serviceTask id="step" camunda:type="external" camunda:topic="erp.teleport">'
+    service = ('<bpmn:serviceTask id="step"><bpmn:extensionElements><camunda:connector>'
+               '<camunda:connectorId>erp.teleport</camunda:connectorId></camunda:connector>'
+               '</bpmn:extensionElements>'
                '<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>'
                '</bpmn:serviceTask>')
     body = upload(analyst, {"s.bpmn": with_step("with_call", service)}).get_json()
     assert body["status"] == 422 and body["element"] == "erp.teleport", body
+
+
+def test_an_external_topic_no_connector_handles_waits_for_workers(analyst):
+    service = ('<bpmn:serviceTask id="step" camunda:type="external" camunda:topic="erp.teleport">'
+               '<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>'
+               '</bpmn:serviceTask>')
+    response = upload(analyst, {"s.bpmn": with_step("with_worker", service)})
+    assert response.status_code == 201, response.get_json()
+    [created] = response.get_json()["created"]
+    assert created["key"] == "with_worker"
 
 
 def test_decision_in_the_same_deployment_resolves(analyst):

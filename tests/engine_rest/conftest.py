@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from service import store
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 class Served:
@@ -57,3 +60,29 @@ def deploy(users, client):
         return client.post("/engine-rest/deployment/create", data=data,
                            headers=basic(analyst), content_type="multipart/form-data")
     return run
+
+
+@pytest.fixture
+def content(deploy):
+    """The processes with external tasks: ``reship_order`` (Camunda 7 topic
+    ``warehouse.reship``, an error boundary event for ``OUT_OF_STOCK``) and ``label_parcel``
+    (Camunda 8 job type ``carrier.label``)."""
+    files = {name: (FIXTURES / name).read_bytes()
+             for name in ("reship_order.bpmn", "label_parcel.bpmn")}
+    answer = deploy(files)
+    assert answer.status_code == 200, answer.get_json()
+
+
+@pytest.fixture
+def oms(users):
+    return users.make("oms", ["oms"], client=True)
+
+
+def start(client, oms, key="reship_order", **variables):
+    """Start a process through /engine-rest (the business key is the order id)."""
+    body = {"variables": {k: {"value": v} for k, v in variables.items()},
+            "businessKey": variables.get("order_id")}
+    answer = client.post(f"/engine-rest/process-definition/key/{key}/start", json=body,
+                         headers=oms.headers)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from service import store
-from service.errors import Conflict
+from service.errors import BadRequest, Conflict
 from service.store import Case, Definition, Deployment, ExternalTask, Instance
 from service.store import external_locks as locks
 
@@ -39,10 +39,10 @@ def test_a_locked_task_is_not_fetched_again_until_its_lock_expires(tasks):
     later = T0 + dt.timedelta(seconds=60)
     taken = locks.fetch_and_lock({"reship": 60_000}, worker_id="w2", max_tasks=5, now=later)
     assert [t.id for t in taken] == [task_id]
-    with pytest.raises(Conflict, match="locked by worker 'w2'"):
+    with pytest.raises(BadRequest, match="locked by worker 'w2'"):
         locks.held(task_id, "w1", later)            # the first worker's complete is refused
     assert locks.held(task_id, "w2", later).worker_id == "w2"
-    with pytest.raises(Conflict, match="expired"):
+    with pytest.raises(BadRequest, match="expired"):
         locks.held(task_id, "w2", later + dt.timedelta(minutes=2))
 
 

@@ -85,19 +85,6 @@ def test_feel_sla_boundary_timer_and_non_interrupting_cycle(config, deploy_fixtu
     assert instance_of(case).next_due_at is None
 
 
-def test_timer_start_cycle_runs_three_times(config, deploy_fixture, oms, clock):
-    deploy_fixture("daily_check.bpmn")
-    case = submit(oms, "daily_check")
-    worker = Worker(config, clock=clock)
-    fired = 0
-    for _ in range(5):
-        clock.advance(hours=1, seconds=1)
-        fired += worker.run_once().timers
-    assert fired == 3
-    assert Job.select().where(Job.kind == "outbox").count() == 3
-    assert instance_of(case).next_due_at is None
-
-
 def test_due_work_is_found_by_index_not_by_loading_instances(config, deploy_fixture, oms, clock):
     """Thousands of instances waiting far in the future cost one index probe per pass."""
     deploy_fixture("timer_wait.bpmn")

@@ -7,9 +7,9 @@ case of ``service.usecases``; answers and errors follow Camunda's shapes (``valu
 """
 from __future__ import annotations
 
-from . import engine, tasks
+from . import engine, external_tasks, tasks
 
-_MODULES = [engine, tasks]
+_MODULES = [engine, tasks, external_tasks]
 
 
 def blueprints():

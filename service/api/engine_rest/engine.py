@@ -76,7 +76,7 @@ def deployment_create():
 
 
 @blp.route("/process-definition/key/<key>/start", methods=["POST"])
-@blp.arguments(StartBody, location="json")
+@blp.arguments(StartBody, location="json", error_status_code=400)
 @blp.response(200, ProcessInstanceAnswer)
 @_errors(400, 401, 403, 404)
 def start(body, key):
@@ -91,7 +91,7 @@ def start(body, key):
 
 
 @blp.route("/message", methods=["POST"])
-@blp.arguments(MessageBody, location="json")
+@blp.arguments(MessageBody, location="json", error_status_code=400)
 @blp.response(204)
 @blp.alt_response(200, description="resultEnabled: the correlation results")
 @_errors(400, 401, 403, 404)
@@ -111,7 +111,7 @@ def message(body):
 
 
 @blp.route("/decision-definition/key/<key>/evaluate", methods=["POST"])
-@blp.arguments(EvaluateBody, location="json")
+@blp.arguments(EvaluateBody, location="json", error_status_code=400)
 @blp.response(200)
 @_errors(400, 401, 403, 404)
 def evaluate(body, key):

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def _type_of(exc: OmniflowError) -> str:
+    if isinstance(exc.extra.get("camunda_type"), str):     # the use case knows Camunda's name
+        return exc.extra["camunda_type"]
     if isinstance(exc, Unauthorized):
         return "AuthenticationException"
     if isinstance(exc, Forbidden):

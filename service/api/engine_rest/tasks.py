@@ -34,7 +34,7 @@ def _task_id(task_id: str) -> int:
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(TaskQuery, location="query")
+@blp.arguments(TaskQuery, location="query", error_status_code=400)
 @blp.response(200, TaskAnswer(many=True))
 @_errors
 def listing(query):
@@ -55,7 +55,7 @@ def read(task_id):
 
 
 @blp.route("/<task_id>/claim", methods=["POST"])
-@blp.arguments(ClaimBody, location="json")
+@blp.arguments(ClaimBody, location="json", error_status_code=400)
 @blp.response(204)
 @_errors
 def claim(body, task_id):
@@ -73,7 +73,7 @@ def unclaim(task_id):
 
 
 @blp.route("/<task_id>/complete", methods=["POST"])
-@blp.arguments(CompleteTaskBody, location="json")
+@blp.arguments(CompleteTaskBody, location="json", error_status_code=400)
 @blp.response(204)
 @blp.alt_response(200, description="withVariablesInReturn: the submitted variables")
 @_errors

@@ -60,7 +60,9 @@
   function sentence(e) {
     const d = e.detail || {};
     switch (e.kind) {
-      case "case.submitted": return `Submitted by ${e.actor}${d.external_ref ? ` (${d.external_ref})` : ""}, process version ${d.definition_version}`;
+      case "case.submitted": return d.timer_start || d.due
+        ? `Started by its timer${d.timer_start ? ` “${d.timer_start}”` : ""}, due ${when(d.due)}, process version ${d.definition_version}`
+        : `Submitted by ${e.actor}${d.external_ref ? ` (${d.external_ref})` : ""}, process version ${d.definition_version}`;
       case "case.scored": return `Risk scored ${pct(d.probability)} by ${words(d.model)} v${d.version}`;
       case "engine.decision_evaluated": {
         const r = d.record || {};
@@ -78,6 +80,16 @@
       case "engine.message_received": return `Message “${d.message}” received`;
       case "engine.connector_called": return `Called ${d.connector} (${d.element_name || d.element_id})`;
       case "engine.process_completed": return "Process finished";
+      case "engine.process_cancelled": return "Process cancelled";
+      case "engine.message_sent": return `Message “${d.message}” sent (${d.element_name || d.element_id})`;
+      case "engine.external_task_created": return `Waiting for a worker on “${d.topic}” (${d.element_name || d.element_id})`;
+      case "engine.external_task_completed": return `A worker completed “${d.element_name || d.element_id}”${d.worker ? ` (${d.worker})` : ""}`;
+      case "engine.bpmn_error_thrown": return `Error “${d.code || d.error_code || "?"}” thrown at ${d.element_name || d.element_id}${d.message ? `: ${d.message}` : ""}`;
+      case "engine.compensation_started": return `Compensation started at “${d.element_name || d.element_id}”`;
+      case "engine.signal_waiting": return `Waiting for signal “${d.signal}”`;
+      case "engine.condition_waiting": return `Waiting until ${d.condition} (${d.element_name || d.element_id})`;
+      case "engine.task_cancelled": return `“${d.element_name || d.element_id}” cancelled`;
+      case "engine.error": return `Failed at ${d.element_name || d.element_id || "the process"}: ${d.message || d.error || d.detail || ""}`;
       case "task.created": taskNames[d.task] = d.name; return `Task “${d.name}” for ${(d.candidate_groups || []).map(words).join(", ") || (d.candidate_users || []).join(", ") || "—"}`;
       case "task.claimed": return `Claimed by ${e.actor}`;
       case "task.unclaimed": return `Released by ${e.actor}`;

@@ -175,11 +175,19 @@
     const f = el("form", { className: "task-form", noValidate: true });
     const err = el("p", { className: "error", role: "alert", id: "form-error" });
     for (const [name, p] of Object.entries(props)) f.append(field(name, p, required.has(name)));
+    const generic = schema["x-omniflow-form"] === "generic";
+    const extra = el("div", { className: "extra-variables" });
+    if (generic) {
+      // A modeler's form kept outside the file: any variables, as Camunda's tasklist sends them.
+      f.append(el("fieldset", { className: "field" }, el("legend", {}, "Other variables"),
+        el("p", { className: "muted small" }, "This step's form is not in the process file; add the variables it asks for. Values are read as numbers, true/false or JSON when they look like one, else as text."),
+        extra, el("button", { type: "button", className: "secondary", onclick: () => extra.append(variableRow()) }, "Add a variable")));
+    }
     f.append(err, el("button", { type: "submit" }, "Complete"));
     f.onsubmit = async (e) => {
       e.preventDefault();
       clearErrors(f); err.textContent = "";
-      const data = collect(f, props);
+      const data = Object.assign(generic ? collectExtra(extra) : {}, collect(f, props));
       const button = f.querySelector("button[type=submit]");
       button.disabled = true;
       try {
@@ -223,6 +231,29 @@
     const range = [p.minimum, p.maximum].every((x) => x !== undefined && Math.abs(x) < 1e15) ? `${money(p.minimum)} to ${money(p.maximum)}` : null;
     return el("div", { className: "field", "data-field": name }, el("label", { for: id }, label), input,
       range ? el("p", { className: "muted small" }, `From ${range}.`) : null, hint);
+  }
+
+  function variableRow() {
+    const n = document.querySelectorAll(".extra-variables .variable").length + 1;
+    return el("div", { className: "variable" },
+      el("label", { for: `var-name-${n}` }, "Name"), el("input", { id: `var-name-${n}`, className: "var-name", type: "text", autocomplete: "off" }),
+      el("label", { for: `var-value-${n}` }, "Value"), el("input", { id: `var-value-${n}`, className: "var-value", type: "text", autocomplete: "off" }));
+  }
+
+  function typed(raw) {
+    if (/^(true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$/.test(raw) || /^[\[{"]/.test(raw)) {
+      try { return JSON.parse(raw); } catch (e) { return raw; }
+    }
+    return raw;
+  }
+
+  function collectExtra(box) {
+    const data = {};
+    for (const row of box.querySelectorAll(".variable")) {
+      const name = row.querySelector(".var-name").value.trim();
+      if (name) data[name] = typed(row.querySelector(".var-value").value.trim());
+    }
+    return data;
   }
 
   function collect(f, props) {

@@ -39,7 +39,8 @@
     await load(def.source);
     state.dirty = false;
     message(`Version ${def.version} of ${def.file}, deployed ${when(def.deployed_at)} by ${def.deployed_by}.` +
-      (state.laidOut ? " The file had no layout; this one was drawn automatically and is saved with your next deploy." : ""));
+      (state.laidOut ? " The file had no layout; this one was drawn automatically and is saved with your next deploy." : "") +
+      ((def.notes || []).length ? ` Not run by the engine: ${def.notes.join("; ")}.` : ""));
   }
 
   async function load(xml) {
