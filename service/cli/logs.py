@@ -56,4 +56,23 @@ def configure(config: Config) -> None:
         logging.getLogger(name).setLevel(engine_level)
 
 
-__all__ = ["JsonFormatter", "configure"]
+def gunicorn_config(config: Config) -> dict:
+    """gunicorn's ``logconfig_dict``: its own lines ("Booting worker", a worker timeout) in
+    the same format as ours, on stderr; its access log off (``omniflow.access`` writes one
+    line per request, with the request id and the user)."""
+    formatter = ({"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+                 if config.log_format == "text" else {"()": JsonFormatter})
+    stream = {"class": "logging.StreamHandler", "formatter": "omniflow",
+              "stream": "ext://sys.stderr"}
+    return {"version": 1, "disable_existing_loggers": False,
+            "root": {"level": config.log_level.upper(), "handlers": ["console"]},
+            "loggers": {
+                "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True,
+                                   "qualname": "gunicorn.error"},
+                "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False,
+                                    "qualname": "gunicorn.access"}},
+            "handlers": {"console": stream, "error_console": dict(stream)},
+            "formatters": {"omniflow": formatter}}
+
+
+__all__ = ["JsonFormatter", "configure", "gunicorn_config"]

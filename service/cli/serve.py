@@ -27,6 +27,7 @@ from .. import telemetry
 from ..app import create_app
 from ..config import ROOT, Config
 from ..usecases import accounts, deployments, system
+from . import logs
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def _http_server(config, host: str, port: int, workers: int, threads: int):
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("proc_name", "omniflow")
+            self.cfg.set("logconfig_dict", logs.gunicorn_config(config))   # one log format
 
         def load(self):
             return create_app(config)    # in each worker, after the fork: its own connection

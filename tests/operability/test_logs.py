@@ -62,3 +62,6 @@ def test_json_request_and_event_lines_with_the_request_id(served):
     # SpiffWorkflow's per-task chatter is off by default.
     text = server.log.read_text()
     assert "State changed" not in text
+    # gunicorn's own lines are JSON too (only the command's printed banner is not).
+    assert any(line.get("logger") == "gunicorn.error" for line in lines)
+    assert not [line for line in text.splitlines() if line.startswith("[")]
