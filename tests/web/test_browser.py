@@ -71,8 +71,7 @@ def submit(oms, data, ref):
     return response.get_json()
 
 
-def test_the_order_exception_from_table_change_to_dashboard(served, browser, people, screenshots,
-                                                            app):
+def test_the_order_exception_from_table_change_to_dashboard(served, browser, people, screenshots):
     seen: list[str] = []
     for i, data in enumerate(EARLIER):          # history the impact replay works on
         submit(people["oms"], data, f"order-90{i}")
@@ -96,10 +95,7 @@ def test_the_order_exception_from_table_change_to_dashboard(served, browser, peo
     page.get_by_role("button", name="Impact on past cases").click()
     impact = page.locator("#impact-body")
     expect(impact).not_to_contain_text("Replaying")
-    if any(r.rule.endswith("/what-if") for r in app.url_map.iter_rules()):
-        expect(impact).to_contain_text(re.compile(r"\d+ of \d+ past decisions would change"))
-    else:       # issue 14's replay has not landed: the page says so instead of failing
-        expect(impact).to_contain_text("not available on this server yet")
+    expect(impact).to_contain_text(re.compile(r"\d+ of \d+ past decisions would change"))
     page.get_by_label("Compare with").select_option("")
     analyst.shot("workbench-dmn-changed")
     page.get_by_role("button", name="Deploy").click()

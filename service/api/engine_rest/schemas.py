@@ -35,6 +35,10 @@ class CamundaError(Schema):
     message = fields.String()
     code = fields.Integer()
     field = fields.String()
+    # Where a deployment's fault is (the same names /api/v1's problems use).
+    element = fields.String()
+    file = fields.String()
+    line = fields.Integer()
 
 
 class VersionAnswer(Schema):
