@@ -14,7 +14,7 @@ from ..context import clock_of, config
 from ..deployments import MAX_FILE_NAME
 from . import auth, errors
 from .schemas import (DeploymentAnswer, EvaluateBody, MessageBody, ProcessInstanceAnswer,
-                      CamundaError, StartBody, VersionAnswer)
+                      StartBody, VersionAnswer)
 from .values import from_camunda, to_camunda
 
 blp = Blueprint("engine-rest", __name__, url_prefix="/engine-rest",
@@ -27,12 +27,7 @@ ERRORS = {400: "Invalid request (names the field)", 401: "Authentication require
           403: "Not allowed for this account", 404: "Unknown key or id"}
 
 
-def _errors(*codes):
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=CamundaError, description=ERRORS[code])(view)
-        return view
-    return decorate
+_errors = errors.documented(blp, ERRORS)
 
 
 @blp.route("/version", methods=["GET"])

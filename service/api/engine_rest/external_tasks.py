@@ -14,7 +14,7 @@ from ...usecases import external_tasks
 from ..context import clock_of, config
 from ..limits import MAX_ID
 from . import auth, errors
-from .schemas import (BpmnErrorBody, CamundaError, CompleteExternalBody, CountAnswer, ExtendLockBody,
+from .schemas import (BpmnErrorBody, CompleteExternalBody, CountAnswer, ExtendLockBody,
                       ExternalTaskAnswer, ExternalTaskQuery, FailureBody, FetchAndLockBody,
                       LockedExternalTaskAnswer)
 from .values import from_camunda, to_camunda
@@ -31,12 +31,7 @@ TEXTS = {400: "Invalid request, or a lock the worker does not hold (BadUserReque
          404: "No such external task visible to you", 409: "Changed by another request"}
 
 
-def _errors(*codes):
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=CamundaError, description=TEXTS[code])(view)
-        return view
-    return decorate
+_errors = errors.documented(blp, TEXTS)
 
 
 def _task_id(task_id: str) -> int:

@@ -8,7 +8,7 @@ from ...usecases import camunda
 from ..context import clock_of, config
 from ..limits import MAX_ID
 from . import auth, errors
-from .schemas import ClaimBody, CompleteTaskBody, CamundaError, TaskAnswer, TaskQuery
+from .schemas import ClaimBody, CompleteTaskBody, TaskAnswer, TaskQuery
 from .values import from_camunda, to_camunda
 
 blp = Blueprint("engine-rest-task", __name__, url_prefix="/engine-rest/task",
@@ -18,12 +18,9 @@ blp.before_request(auth.authenticate)
 errors.install(blp)
 
 
-def _errors(view):
-    for code, text in ((400, "Invalid request"), (401, "Authentication required"),
-                       (403, "Not allowed"), (404, "No such task visible to you"),
-                       (409, "Changed by another request")):
-        view = blp.alt_response(code, schema=CamundaError, description=text)(view)
-    return view
+TEXTS = {400: "Invalid request", 401: "Authentication required", 403: "Not allowed",
+         404: "No such task visible to you", 409: "Changed by another request"}
+_errors = errors.documented(blp, TEXTS)
 
 
 def _task_id(task_id: str) -> int:
@@ -36,7 +33,7 @@ def _task_id(task_id: str) -> int:
 @blp.route("", methods=["GET"])
 @blp.arguments(TaskQuery, location="query", error_status_code=400)
 @blp.response(200, TaskAnswer(many=True))
-@_errors
+@_errors(400, 401, 403, 404, 409)
 def listing(query):
     """Open tasks the caller may see, by id (``firstResult``/``maxResults`` paging)."""
     return camunda.task_list(
@@ -49,7 +46,7 @@ def listing(query):
 
 @blp.route("/<task_id>", methods=["GET"])
 @blp.response(200, TaskAnswer)
-@_errors
+@_errors(400, 401, 403, 404, 409)
 def read(task_id):
     return camunda.task_get(auth.current(), _task_id(task_id))
 
@@ -57,7 +54,7 @@ def read(task_id):
 @blp.route("/<task_id>/claim", methods=["POST"])
 @blp.arguments(ClaimBody, location="json", error_status_code=400)
 @blp.response(204)
-@_errors
+@_errors(400, 401, 403, 404, 409)
 def claim(body, task_id):
     """Claim a task for yourself (``userId`` must be you)."""
     camunda.task_claim(auth.current(), _task_id(task_id), body.get("userId"))
@@ -66,7 +63,7 @@ def claim(body, task_id):
 
 @blp.route("/<task_id>/unclaim", methods=["POST"])
 @blp.response(204)
-@_errors
+@_errors(400, 401, 403, 404, 409)
 def unclaim(task_id):
     camunda.task_unclaim(auth.current(), _task_id(task_id))
     return ""
@@ -76,7 +73,7 @@ def unclaim(task_id):
 @blp.arguments(CompleteTaskBody, location="json", error_status_code=400)
 @blp.response(204)
 @blp.alt_response(200, description="withVariablesInReturn: the submitted variables")
-@_errors
+@_errors(400, 401, 403, 404, 409)
 def complete(body, task_id):
     """Complete a task with typed variables (only the form's fields, as in the inbox)."""
     cfg = config()
