@@ -53,15 +53,50 @@ class Event:
     detail: dict = field(default_factory=dict)
 
 
+# json.dumps's own string encoder for ensure_ascii=False (the C one where there is one).
+_encode_string = json.encoder.encode_basestring
+
+
 def canonical(row: dict) -> str:
     return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=json_default)
 
 
+def _scalar(value) -> str:
+    """``canonical`` of a string, an int or None, without a whole ``json.dumps`` call."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _encode_string(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return canonical(value)
+
+
 def row_hash(prev_hash: str, seq: int, at, actor, case_id, instance_id, kind, detail) -> str:
-    body = canonical({"seq": seq, "at": at.isoformat(), "actor": actor, "case_id": case_id,
-                      "instance_id": instance_id, "kind": kind, "detail": detail})
+    return _hash_with_detail_text(prev_hash, seq, at, actor, case_id, instance_id, kind,
+                                  canonical(detail))
+
+
+def _hash_with_detail_text(prev_hash: str, seq: int, at, actor, case_id, instance_id, kind,
+                           detail_text: str) -> str:
+    """:func:`row_hash` given the canonical text of ``detail``, so an append encodes each
+    detail once, for the hash and for the row. The body is, byte for byte, ``canonical`` of
+    ``{"seq", "at", "actor", "case_id", "instance_id", "kind", "detail"}`` (keys sorted)."""
+    body = (f'{{"actor":{_scalar(actor)},"at":{_scalar(at.isoformat())},'
+            f'"case_id":{_scalar(case_id)},"detail":{detail_text},'
+            f'"instance_id":{_scalar(instance_id)},"kind":{_scalar(kind)},'
+            f'"seq":{_scalar(seq)}}}')
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+# The head is read (and locked) and moved by every unit of work: built once.
+_HEAD = store_rows.Prepared(lambda id_: for_update(AuditHead.select().where(AuditHead.id == id_)),
+                            1)
+_MOVE_HEAD = store_rows.Prepared(
+    lambda seq, digest, mac, mac_from, id_: AuditHead.update(
+        seq=seq, hash=digest, mac=mac, mac_from=mac_from).where(AuditHead.id == id_),
+    -2, "h", "m", -3, 1)
 
 
 def append(events: Iterable[Event]) -> list[int]:
@@ -71,7 +106,10 @@ def append(events: Iterable[Event]) -> list[int]:
         return []
     key = _key
     with joined():
-        head = for_update(AuditHead.select().where(AuditHead.id == 1)).get()
+        head = _HEAD.first(1)
+        if head is None:
+            raise AuditUnavailable("the audit chain has no head row: the trail was changed "
+                                   "outside the service")
         seq, prev, mac_from = head.seq, head.hash, head.mac_from
         if mac_from is not None:
             if key is None:
@@ -87,17 +125,18 @@ def append(events: Iterable[Event]) -> list[int]:
         rows = []
         for ev in events:
             seq += 1
-            detail = to_jsonable(ev.detail)
-            digest = row_hash(prev, seq, now, ev.actor, ev.case_id, ev.instance_id, ev.kind, detail)
+            # JSON types only (to_jsonable), then one canonical text for the hash and the row.
+            detail = store_rows.Encoded(canonical(to_jsonable(ev.detail)))
+            digest = _hash_with_detail_text(prev, seq, now, ev.actor, ev.case_id,
+                                            ev.instance_id, ev.kind, detail.text)
             rows.append({"seq": seq, "at": now, "actor": ev.actor, "case_id": ev.case_id,
                          "instance_id": ev.instance_id, "kind": ev.kind, "detail": detail,
                          "prev_hash": prev, "hash": digest,
                          "mac": key.mac(digest) if key is not None else None})
             prev = digest
         store_rows.insert_many(AuditEvent, rows)
-        AuditHead.update(seq=seq, hash=prev, mac_from=mac_from,
-                         mac=head_mac(key, seq, prev) if key is not None else None
-                         ).where(AuditHead.id == 1).execute()
+        _MOVE_HEAD.execute(seq, prev, head_mac(key, seq, prev) if key is not None else None,
+                           mac_from, 1)
     return [r["seq"] for r in rows]
 
 

@@ -17,7 +17,7 @@ from ..config import Config
 
 # The attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
-ENGINE_LOGGERS = ("spiff", "SpiffWorkflow")
+ENGINE_LOGGERS = ("spiff", "SpiffWorkflow", "omniflow.events.engine")
 
 
 class JsonFormatter(logging.Formatter):

@@ -22,7 +22,7 @@ import peewee
 
 from .. import store
 from ..errors import NotFound
-from ..store import Definition, Deployment
+from ..store import Definition, Deployment, rows
 from .casetypes import CaseType, parse_case_type
 
 REFRESH_SECONDS = 1.0
@@ -41,8 +41,12 @@ _lock = threading.Lock()
 _snapshot: _Snapshot | None = None
 
 
+# Read before every definition lookup (another process may have deployed): built once.
+_NEWEST_DEPLOYMENT = rows.Prepared(lambda: Deployment.select(peewee.fn.MAX(Deployment.id)).tuples())
+
+
 def _generation() -> int | None:
-    return Deployment.select(peewee.fn.MAX(Deployment.id)).scalar()
+    return _NEWEST_DEPLOYMENT.first()[0]
 
 
 def _build(generation) -> _Snapshot:

@@ -31,6 +31,13 @@ def _priority(text) -> int:
         return 0
 
 
+_LIVE_OF_INSTANCE = rows.Prepared(
+    lambda instance, *statuses: ExternalTask.select(
+        ExternalTask.id, ExternalTask.engine_task_id, ExternalTask.element_id,
+        ExternalTask.topic, ExternalTask.worker_id).where(
+        ExternalTask.instance == instance, ExternalTask.status.in_(statuses)), -1, *LIVE)
+
+
 def project(case: Case, row: Instance, inst, now, events: list, *, fresh: bool) -> int:
     """Make the ``external_task`` rows match the engine's waiting external tasks; returns how
     many rows were created (the caller announces them after the commit)."""
@@ -39,10 +46,7 @@ def project(case: Case, row: Instance, inst, now, events: list, *, fresh: bool) 
     waiting = {v.id: v for v in inst.external_tasks()} if inst.status == "waiting" else {}
     if fresh and not waiting:
         return 0
-    live = [] if fresh else list(ExternalTask.select(
-        ExternalTask.id, ExternalTask.engine_task_id, ExternalTask.element_id,
-        ExternalTask.topic, ExternalTask.worker_id).where(
-        ExternalTask.instance == row.id, ExternalTask.status.in_(LIVE)))
+    live = [] if fresh else _LIVE_OF_INSTANCE.all(row.id, *LIVE)
     known = {r.engine_task_id for r in live}
     gone = [r for r in live if r.engine_task_id not in waiting]
     if gone:

@@ -15,13 +15,16 @@ from ..store import Case, Instance, Task, TaskCandidate, iso, rows, to_jsonable
 ENGINE_ACTOR = "engine"
 OPEN = ("open", "claimed")
 
+_OPEN_TASKS = rows.Prepared(
+    lambda instance, *statuses: Task.select().where(Task.instance == instance,
+                                                    Task.status.in_(statuses)), -1, *OPEN)
+
 
 def project(case: Case, row: Instance, inst, now: dt.datetime, events: list, *,
             fresh: bool) -> list[Task]:
     """Make the inbox rows match the engine's ready user tasks; returns the tasks created."""
     ready = {t.id: t for t in inst.user_tasks()}
-    open_rows = [] if fresh else list(Task.select().where(
-        Task.instance == row, Task.status.in_(OPEN)))
+    open_rows = [] if fresh else _OPEN_TASKS.all(row.id, *OPEN)
     known = {r.engine_task_id for r in open_rows}
     gone = [r for r in open_rows if r.engine_task_id not in ready]
     if gone:

@@ -16,6 +16,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from peewee import SQL
+
 from ..connectors import registry as connector_registry
 from ..engine import ProcessLibrary, Runtime
 from ..engine.ports import DecisionOutcome
@@ -156,6 +158,16 @@ class Saved:
     fresh: bool
 
 
+# The save of every operation on a live instance: its SQL is built once (``rows.Prepared``).
+_SAVE_STATE = rows.Prepared(
+    lambda state, status, due, at, id_, version: (
+        Instance.update(state=state, status=status, version=Instance.version + SQL("1"),
+                        next_due_at=due, updated_at=at)
+        .where(Instance.id == id_, Instance.version == version)),
+    "{}", "waiting", rows.STAND_IN_TIME, rows.STAND_IN_TIME, -1, -1,
+    fields=(Instance.state, None, Instance.next_due_at, Instance.updated_at, None, None))
+
+
 def save_state(case: Case, inst, *, row: Instance | None, definition: Definition | None,
                now: dt.datetime) -> Saved:
     """Write the engine state in the caller's transaction.
@@ -171,17 +183,20 @@ def save_state(case: Case, inst, *, row: Instance | None, definition: Definition
         values = dict(case=case.id, definition=definition.id, state=state, status=status,
                       next_due_at=next_due, created_at=now, updated_at=now, version=1)
         return Saved(Instance(id=rows.insert(Instance, **values), **values), True)
-    values = dict(state=state, status=status, version=Instance.version + 1,
-                  next_due_at=next_due, updated_at=now)
     if definition is not None and definition.id != row.definition_id:
-        values["definition"] = definition.id          # a migrated instance
-    changed = (Instance.update(**values)
-               .where(Instance.id == row.id, Instance.version == row.version).execute())
+        changed = (Instance.update(state=state, status=status, version=Instance.version + 1,
+                                   next_due_at=next_due, updated_at=now,
+                                   definition=definition.id)      # a migrated instance
+                   .where(Instance.id == row.id, Instance.version == row.version).execute())
+        migrated = True
+    else:
+        changed = _SAVE_STATE.execute(state, status, next_due, now, row.id, row.version)
+        migrated = False
     if changed != 1:
         raise StaleInstance(f"case {case.id} was changed by another request; reload and try "
                             "again", case=case.id)
     row.version += 1
-    if "definition" in values:
+    if migrated:
         row.definition_id = definition.id
     return Saved(row, False)
 

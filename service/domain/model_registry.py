@@ -31,6 +31,7 @@ from scoring.serving import Scorer, ShippedVersions, VersionSource
 from .. import audit
 from ..errors import Conflict, NotFound
 from ..store import ModelVersion, atomic, for_update, utcnow
+from ..store import rows as store_rows
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,14 @@ def active(name: str) -> VersionInfo | None:
     return VersionInfo.of(row) if row else None
 
 
+# Read at every score: built once.
+_SERVING = store_rows.Prepared(
+    lambda name, *statuses: (ModelVersion.select(ModelVersion.status, ModelVersion.version)
+                             .where((ModelVersion.name == name)
+                                    & ModelVersion.status.in_(statuses)).tuples()),
+    "?", ACTIVE, SHADOW)
+
+
 class DatabaseVersions:
     """The registry as a :class:`~scoring.serving.VersionSource`: one indexed query per score.
 
@@ -237,10 +246,7 @@ class DatabaseVersions:
         self._last = threading.local()
 
     def _statuses(self, name: str) -> dict[str, int]:
-        rows = (ModelVersion.select(ModelVersion.status, ModelVersion.version)
-                .where((ModelVersion.name == name)
-                       & ModelVersion.status.in_((ACTIVE, SHADOW))).tuples())
-        return {status: version for status, version in rows}
+        return {status: version for status, version in _SERVING.all(name, ACTIVE, SHADOW)}
 
     def active(self, name: str) -> int | None:
         found = self._statuses(name)

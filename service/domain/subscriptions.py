@@ -21,7 +21,7 @@ import itertools
 import json
 
 from ..errors import ValidationFailed
-from ..store import Instance, MessageSubscription, joined, to_jsonable
+from ..store import Instance, MessageSubscription, joined, rows, to_jsonable
 
 MAX_CORRELATION_KEYS = 6
 KEYLESS = "{}"                  # the canonical key of a catch that declares none
@@ -72,6 +72,11 @@ def _scalars(variables) -> dict:
     return out
 
 
+_OF_INSTANCE = rows.Prepared(
+    lambda instance: MessageSubscription.select().where(MessageSubscription.instance == instance),
+    -1)
+
+
 def sync(row: Instance, inst) -> None:
     """Make ``message_subscription`` match what the instance waits for (caller's transaction).
 
@@ -85,7 +90,7 @@ def sync(row: Instance, inst) -> None:
             variables = held if held is not None else variables
     with joined():
         have = {(s.name, s.correlation_key, s.element_id): s
-                for s in MessageSubscription.select().where(MessageSubscription.instance == row.id)}
+                for s in _OF_INSTANCE.all(row.id)}
         gone = [s.id for key, s in have.items() if key not in wanted]
         if gone:
             MessageSubscription.delete().where(MessageSubscription.id.in_(gone)).execute()

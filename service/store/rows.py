@@ -3,16 +3,22 @@
 peewee builds every query from an expression tree; for the handful of inserts each case intake
 and task completion makes, that tree walk costs more than SQLite's own work. These helpers keep
 peewee's field conversion (``db_value``) and its database (connection, transaction) but skip
-the tree. Use them only for plain inserts of whole rows; everything else goes through peewee.
+the tree. ``insert``/``insert_many`` are for plain inserts of whole rows; :class:`Prepared`
+for the fixed-shape selects, updates and deletes of the hot path; everything else goes through
+peewee.
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from functools import lru_cache
 
 from .db import database, is_postgres
 
 _lock = threading.Lock()
+
+# A stand-in for a time parameter of a prepared statement (any valid value would do).
+STAND_IN_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @lru_cache(maxsize=256)
@@ -23,6 +29,15 @@ def _statement(table: str, columns: tuple[str, ...], rows: int, postgres: bool, 
     # Table and column names come from our models; every value is a bound parameter.
     sql = f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([one] * rows)  # nosec B608
     return sql + (' RETURNING "id"' if returning else "")
+
+
+class Encoded:
+    """A column value already in its stored form (say, JSON text encoded once for a hash and
+    the row): :func:`insert` and :func:`insert_many` store it as it is."""
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
 
 
 def _prepare(model, values: dict) -> tuple[tuple[str, ...], list]:
@@ -37,7 +52,7 @@ def _prepare(model, values: dict) -> tuple[tuple[str, ...], list]:
         if hasattr(value, "_pk"):              # a model instance given for a foreign key
             value = value._pk
         columns.append(field.column_name)
-        params.append(field.db_value(value))
+        params.append(value.text if isinstance(value, Encoded) else field.db_value(value))
     return tuple(columns), params
 
 
@@ -62,18 +77,30 @@ def insert_many(model, rows: list[dict]) -> None:
 
 
 class Prepared:
-    """A select whose SQL text is built once and run with new parameters each time.
+    """A statement whose SQL text is built once and run with new parameters each time.
 
-    ``build(*placeholders)`` returns the peewee query; it is called once per database kind with
-    stand-in values, and the stand-ins are replaced by the real parameters, in the same order,
-    at each call. peewee turns the rows into models (joins included) as it would for the query
-    itself. For fixed-shape lookups on the hot path only: the parameters must be exactly the
-    query's parameters, in order.
+    ``build(*placeholders)`` returns the peewee query (a select, update or delete); it is
+    called once per database kind with stand-in values, and the stand-ins are replaced by the
+    real parameters, in the same order, at each call. peewee turns selected rows into models
+    (joins included) as it would for the query itself. For fixed-shape statements on the hot
+    path only: the parameters must be exactly the query's parameters, in order.
+
+    ``fields`` names, per parameter, the field whose ``db_value`` converts it (``None``: taken
+    as is), so a datetime or JSON value is stored as peewee would store it; the stand-ins are
+    checked through the same conversion.
     """
 
-    def __init__(self, build, *placeholders):
+    def __init__(self, build, *placeholders, fields: tuple | None = None):
         self.build, self.placeholders = build, placeholders
+        self.fields = fields
+        if fields is not None and len(fields) != len(placeholders):
+            raise ValueError("a prepared statement needs one field (or None) per parameter")
         self._compiled: dict = {}
+
+    def _convert(self, params) -> list:
+        if self.fields is None:
+            return list(params)
+        return [value if f is None else f.db_value(value) for f, value in zip(self.fields, params)]
 
     def _query(self):
         key = (is_postgres(), id(database.obj))
@@ -81,12 +108,24 @@ class Prepared:
         if found is None:
             query = self.build(*self.placeholders)
             sql, params = query.sql()
-            if list(params) != list(self.placeholders):
+            if list(params) != self._convert(self.placeholders):
                 raise ValueError("a prepared query's parameters must be its placeholders")
             found = self._compiled[key] = (query, sql)
         return found
 
     def first(self, *params):
+        """The first selected row (a model, or what the query's row type gives), or None."""
         query, sql = self._query()
-        cursor = database.execute_sql(sql, list(params))
+        cursor = database.execute_sql(sql, self._convert(params))
         return next(iter(query._get_cursor_wrapper(cursor)), None)
+
+    def all(self, *params) -> list:
+        """Every selected row."""
+        query, sql = self._query()
+        cursor = database.execute_sql(sql, self._convert(params))
+        return list(query._get_cursor_wrapper(cursor))
+
+    def execute(self, *params) -> int:
+        """Run an update or delete; returns the number of rows it changed."""
+        _, sql = self._query()
+        return database.execute_sql(sql, self._convert(params)).rowcount

@@ -31,6 +31,18 @@ _TASK_WITH_CONTEXT = rows.Prepared(
                      .where(Task.id == task_id)), -1)
 
 
+# Completing a task: the row closes (if still open) and its inbox index rows go.
+_COMPLETE = rows.Prepared(
+    lambda assignee, status, by, at, result, task_id, *statuses: (
+        Task.update(assignee=assignee, status=status, completed_by=by, completed_at=at,
+                    result=result)
+        .where(Task.id == task_id, Task.status.in_(statuses))),
+    "a", "completed", "b", rows.STAND_IN_TIME, {}, -1, *OPEN,
+    fields=(None, None, None, Task.completed_at, Task.result, None, None, None))
+_DROP_CANDIDATES = rows.Prepared(
+    lambda task_id: TaskCandidate.delete().where(TaskCandidate.task == task_id), -1)
+
+
 def get(who: Identity, task_id: int) -> Task:
     """The task if ``who`` may see it (404 otherwise), with its case, instance and definition
     loaded in the same query."""
@@ -282,12 +294,10 @@ def complete(who: Identity, task_id: int, data: dict, *, config, clock=utcnow) -
     _refuse_data_the_process_cannot_use(inst, task, data)
     now = utcnow()
     with uow.writing():
-        changed = (Task.update(status="completed", completed_by=who.name, completed_at=now,
-                               result=data, assignee=who.name)
-                   .where(Task.id == task.id, Task.status.in_(OPEN)).execute())
+        changed = _COMPLETE.execute(who.name, "completed", who.name, now, data, task.id, *OPEN)
         if changed != 1:
             raise Conflict(f"task {task.id} was completed by another request", task=task.id)
-        TaskCandidate.delete().where(TaskCandidate.task == task.id).execute()
+        _DROP_CANDIDATES.execute(task.id)
         uow.record("task.completed", case_id=case.id, instance_id=row.id, task=task.id,
                    element_id=task.element_id, data=data, before=before, after=data,
                    properties=task.properties)

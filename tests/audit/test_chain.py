@@ -1,9 +1,12 @@
+import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import threading
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import peewee
@@ -230,3 +233,26 @@ def test_an_auditor_verifies_with_the_public_key_alone(key, config, tmp_path):
     _rewrite_and_rechain(2, {"index": 7})
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 1 and json.loads(run.stdout)["first_bad_seq"] == 3
+
+
+def test_appended_rows_hash_as_the_canonical_row_and_store_the_detail_as_given(db):
+    """An append encodes each detail once (the hash and the row share the text); the hash is
+    still sha256 of the canonical JSON of the whole row, so trails written before verify."""
+    details = [{}, {"b": 1, "a": [1.5, None, True], "ü": "naïve \u2028 \"q\""},
+               {"nested": {"z": {"y": [{"x": 1}]}, "n": -0.0}, "big": 10 ** 20},
+               {"when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+                "amount": Decimal("12.50"), "ids": (3, 1), 7: "int key"}]
+    who = [("tester", 1, 2), ('nä"me\u2028\\', None, None), ("x", 10 ** 12, 0),
+           ("€", 3, None)]
+    with store.atomic():
+        seqs = audit.append([audit.Event("test.détail", actor, case, inst, d)
+                             for (actor, case, inst), d in zip(who, details)])
+    for seq, given, (actor, case, inst) in zip(seqs, details, who):
+        row = store.AuditEvent.get(store.AuditEvent.seq == seq)
+        assert row.detail == json.loads(store.fields.dumps(given))
+        body = json.dumps({"seq": seq, "at": row.at.isoformat(), "actor": actor,
+                           "case_id": case, "instance_id": inst, "kind": "test.détail",
+                           "detail": row.detail},
+                          sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert row.hash == hashlib.sha256((row.prev_hash + body).encode()).hexdigest()
+    assert audit.verify().ok

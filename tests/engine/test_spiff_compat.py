@@ -233,3 +233,27 @@ def test_no_engine_module_but_spiff_compat_reaches_a_private_attribute_of_spiff(
                              if a.name.startswith("_"))
     assert found == []
 
+
+
+def test_state_changes_log_as_before_but_only_build_the_line_when_it_is_written(spec_of, caplog):
+    import logging
+    from SpiffWorkflow.task import Task as SpiffTask
+    from service.engine.spiff_compat import _set_state_logging_lazily
+    assert SpiffTask._set_state is _set_state_logging_lazily       # installed at import
+
+    def run_logged(level):
+        caplog.clear()
+        workflow = _workflow(spec_of("review_loop", "loop.bpmn"))
+        workflow.task_tree.data.update({"count": 0, "limit": 2, "notes": None})
+        with caplog.at_level(level, logger="spiff.task"):
+            _run(workflow)
+        [ready] = workflow.get_tasks(state=TaskState.READY, manual=True)
+        return ready, [r for r in caplog.records if r.name == "spiff.task"]
+
+    ready, records = run_logged(logging.INFO)
+    assert ready.task_spec.bpmn_id == "review" and ready.last_state_change > 0
+    changed = [r for r in records if r.getMessage().startswith("State changed to ")]
+    assert changed and {"task_spec", "task_id", "state", "elapsed"} <= set(vars(changed[0]))
+    assert "State changed to READY" in {r.getMessage() for r in changed}
+    ready, records = run_logged(logging.WARNING)                   # off: nothing is built
+    assert ready.task_spec.bpmn_id == "review" and records == []

@@ -1,5 +1,6 @@
-"""Logs of the served service: one JSON line per request and per audit event, no engine
-chatter, and the request id in the response header and every problem+json body."""
+"""Logs of the served service: one JSON line per request and per audit event of a case or
+task, no engine chatter, and the request id in the response header and every problem+json
+body."""
 import json
 
 import pytest
@@ -59,9 +60,11 @@ def test_json_request_and_event_lines_with_the_request_id(served):
               and line.get("request_id") == "trace-abc-123"]
     assert {"case.submitted", "task.created"} <= {line["event"] for line in events}
     assert all(line["case_id"] for line in events if line["event"] == "case.submitted")
-    # SpiffWorkflow's per-task chatter is off by default.
+    # SpiffWorkflow's per-task chatter and the engine's per-element events (in the audit
+    # trail all the same) are off by default.
     text = server.log.read_text()
     assert "State changed" not in text
+    assert not [line for line in lines if str(line.get("event", "")).startswith("engine.")]
     # gunicorn's own lines are JSON too (only the command's printed banner is not).
     assert any(line.get("logger") == "gunicorn.error" for line in lines)
     assert not [line for line in text.splitlines() if line.startswith("[")]
