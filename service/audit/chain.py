@@ -22,9 +22,9 @@ from typing import Any, Iterable
 from peewee import SQL
 
 from ..errors import AuditUnavailable
-from ..store import AuditEvent, AuditHead, for_update, joined, to_jsonable, utcnow
+from ..store import AuditEvent, AuditHead, for_update, joined, utcnow
 from ..store import rows as store_rows
-from ..store.fields import json_default
+from ..store.fields import dumps, json_default
 from .keys import AuditKey
 
 _key: AuditKey | None = None
@@ -125,10 +125,13 @@ def append(events: Iterable[Event]) -> list[int]:
         rows = []
         for ev in events:
             seq += 1
-            # JSON types only (to_jsonable), then one canonical text for the hash and the row.
-            detail = store_rows.Encoded(canonical(to_jsonable(ev.detail)))
+            # The row keeps the detail's own key order (pages show it as given); the hash
+            # reads the same JSON in canonical form. Encoded once for each.
+            stored = dumps(ev.detail)
             digest = _hash_with_detail_text(prev, seq, now, ev.actor, ev.case_id,
-                                            ev.instance_id, ev.kind, detail.text)
+                                            ev.instance_id, ev.kind,
+                                            canonical(json.loads(stored)))
+            detail = store_rows.Encoded(stored)
             rows.append({"seq": seq, "at": now, "actor": ev.actor, "case_id": ev.case_id,
                          "instance_id": ev.instance_id, "kind": ev.kind, "detail": detail,
                          "prev_hash": prev, "hash": digest,

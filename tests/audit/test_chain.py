@@ -250,6 +250,7 @@ def test_appended_rows_hash_as_the_canonical_row_and_store_the_detail_as_given(d
     for seq, given, (actor, case, inst) in zip(seqs, details, who):
         row = store.AuditEvent.get(store.AuditEvent.seq == seq)
         assert row.detail == json.loads(store.fields.dumps(given))
+        assert list(row.detail) == [str(k) for k in given]             # the order given
         body = json.dumps({"seq": seq, "at": row.at.isoformat(), "actor": actor,
                            "case_id": case, "instance_id": inst, "kind": "test.détail",
                            "detail": row.detail},
