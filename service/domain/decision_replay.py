@@ -42,6 +42,19 @@ class Filters:
     limit: int = DEFAULT_LIMIT
 
 
+def apply_filters(query, filters: Filters):
+    """``query`` of decision records narrowed to ``filters``' time window and case type: one
+    selection for a decision's what-if and a model's (``model_replay``), so the two agree."""
+    R = DecisionRecord
+    if filters.since is not None:
+        query = query.where(R.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(R.created_at < filters.until)
+    if filters.case_type:
+        query = query.where(R.case.in_(Case.select(Case.id).where(Case.type == filters.case_type)))
+    return query
+
+
 @dataclass(frozen=True)
 class Target:
     """What a what-if replays: the deployed DMN definition and one of its decisions."""
@@ -110,13 +123,7 @@ def records(goal: Target, filters: Filters):
         q = q.where((R.element_id == goal.decision) | R.element_id.is_null())
     else:
         q = q.where(R.element_id == goal.decision)
-    if filters.since is not None:
-        q = q.where(R.created_at >= filters.since)
-    if filters.until is not None:
-        q = q.where(R.created_at < filters.until)
-    if filters.case_type:
-        q = q.where(R.case.in_(Case.select(Case.id).where(Case.type == filters.case_type)))
-    return q.tuples()
+    return apply_filters(q, filters).tuples()
 
 
 _numbers: dict = {}       # Decimal -> its JSON number: outputs repeat a few constants
@@ -339,5 +346,5 @@ def replay(goal: Target, candidate, model, filters: Filters, *,
     return answer
 
 
-__all__ = ["DEFAULT_LIMIT", "Filters", "MAX_LIMIT", "Tally", "Target", "candidate_model", "plain", "rule_ids",
-           "records", "replay", "target"]
+__all__ = ["DEFAULT_LIMIT", "Filters", "MAX_LIMIT", "Tally", "Target", "apply_filters",
+           "candidate_model", "plain", "rule_ids", "records", "replay", "target"]

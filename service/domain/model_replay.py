@@ -13,8 +13,9 @@ import numpy as np
 import xgboost as xgb
 
 from ..errors import FeatureInvalid, OmniflowError
-from ..store import Case, DecisionRecord, paging
+from ..store import DecisionRecord, paging
 from . import model_registry
+from .decision_replay import apply_filters
 
 DEFAULT_LIMIT = 100_000
 CHUNK = 5000
@@ -35,13 +36,7 @@ def _records(name: str, filters):
     R = DecisionRecord
     q = R.select(R.id, R.case, R.model_version, R.inputs, R.score) \
         .where((R.kind == "score") & (R.model_name == name) & R.case.is_null(False))
-    if filters.since is not None:
-        q = q.where(R.created_at >= filters.since)
-    if filters.until is not None:
-        q = q.where(R.created_at < filters.until)
-    if filters.case_type:
-        q = q.where(R.case.in_(Case.select(Case.id).where(Case.type == filters.case_type)))
-    return q.tuples()
+    return apply_filters(q, filters).tuples()
 
 
 def replay(name: str, version: int, filters, *, models_dir: str) -> dict:

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ...errors import (Conflict, Forbidden, NotFound, OmniflowError, PayloadTooLarge,
                        StaleInstance, Unauthorized, ValidationFailed)
+from ..limits import MAX_ID
 from .schemas import CamundaError
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,17 @@ def documented(blp, texts: dict):
             return view
         return decorate
     return errors
+
+
+def task_id(raw: str, missing: str) -> int:
+    """The task id of a ``/{id}`` path segment, or a 404 when it cannot name a row.
+
+    ``missing`` is that 404's wording, a format string given the (shortened) id, so user tasks
+    and external tasks each keep their own message."""
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        # Camunda answers an unknown id with 404 too.
+        raise NotFound(missing.format(raw[:40]), task=raw[:40])
+    return int(raw)
 
 
 def _type_of(exc: OmniflowError) -> str:

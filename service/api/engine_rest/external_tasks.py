@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...errors import BadRequest, NotFound
+from ...errors import BadRequest
 from ...usecases import external_tasks
 from ..context import clock_of, config
-from ..limits import MAX_ID
 from . import auth, errors
 from .schemas import (BpmnErrorBody, CompleteExternalBody, CountAnswer, ExtendLockBody,
                       ExternalTaskAnswer, ExternalTaskQuery, FailureBody, FetchAndLockBody,
@@ -35,9 +34,7 @@ _errors = errors.documented(blp, TEXTS)
 
 
 def _task_id(task_id: str) -> int:
-    if not task_id.isdigit() or not 0 < int(task_id) <= MAX_ID:
-        raise NotFound(f"external task {task_id[:40]!r} does not exist", task=task_id[:40])
-    return int(task_id)
+    return errors.task_id(task_id, "external task {!r} does not exist")
 
 
 def _unsupported_filters(topic: dict) -> None:

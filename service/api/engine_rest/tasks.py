@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...errors import NotFound
 from ...usecases import camunda
 from ..context import clock_of, config
-from ..limits import MAX_ID
 from . import auth, errors
 from .schemas import ClaimBody, CompleteTaskBody, TaskAnswer, TaskQuery
 from .values import from_camunda, to_camunda
@@ -24,10 +22,7 @@ _errors = errors.documented(blp, TEXTS)
 
 
 def _task_id(task_id: str) -> int:
-    if not task_id.isdigit() or not 0 < int(task_id) <= MAX_ID:
-        # Camunda answers an unknown id with 404 too.
-        raise NotFound(f"task {task_id[:40]!r} not found", task=task_id[:40])
-    return int(task_id)
+    return errors.task_id(task_id, "task {!r} not found")
 
 
 @blp.route("", methods=["GET"])
