@@ -242,7 +242,7 @@ def test_appended_rows_hash_as_the_canonical_row_and_store_the_detail_as_given(d
                {"nested": {"z": {"y": [{"x": 1}]}, "n": -0.0}, "big": 10 ** 20},
                {"when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
                 "amount": Decimal("12.50"), "ids": (3, 1), 7: "int key"}]
-    who = [("tester", 1, 2), ('nä"me\u2028\\', None, None), ("x", 10 ** 12, 0),
+    who = [("tester", 1, 2), ('nä"me\u2028\\', None, None), ("x", 2 ** 31 - 1, 0),
            ("€", 3, None)]
     with store.atomic():
         seqs = audit.append([audit.Event("test.détail", actor, case, inst, d)
