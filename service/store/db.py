@@ -2,17 +2,23 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on, and every
 write transaction starts with ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
-writers queue on the busy timeout instead of deadlocking when both try to upgrade a read lock
-("database is locked"). PostgreSQL is selected with ``DATABASE_URL=postgresql://...``.
+writers cannot deadlock when both try to upgrade a read lock ("database is locked"); our own
+writers queue before that on a lock file (see ``_transaction``). PostgreSQL is selected with ``DATABASE_URL=postgresql://...``.
 """
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from urllib.parse import unquote, urlparse
 
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
+
+try:
+    import fcntl
+except ImportError:           # not POSIX: writers meet at SQLite's busy timeout only
+    fcntl = None
 
 database = peewee.DatabaseProxy()
 _lock = threading.Lock()
@@ -62,17 +68,52 @@ def is_postgres() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
 
 
-# SQLite has one writer at a time. Threads of one process queue for it on this lock rather
-# than in SQLite's busy handler, which sleeps in steps of up to 100 ms: with several request
-# threads that sleeping, not the work, would bound throughput. Processes still meet at
-# BEGIN IMMEDIATE and the busy timeout.
+# SQLite has one writer at a time. Writers queue for it on these locks rather than in SQLite's
+# busy handler, which sleeps in steps of up to 100 ms and retries: with several writers that
+# sleeping, not the work, bounded throughput, and a process could starve for seconds while
+# another took the write lock again between two of its retries (p99 of 1.5 to 6 s with two
+# HTTP processes under load). Threads of one process queue on a thread lock; processes (the
+# HTTP processes, the worker, a CLI command) on an exclusive ``flock`` of a file beside the
+# database, which the kernel grants as soon as the holder lets go and releases if the holder
+# dies. A program that does not take it (the sqlite3 shell) still meets us at BEGIN IMMEDIATE.
 _sqlite_writer = threading.Lock()
+
+
+class _WriterFileLock:
+    """The per-process handle on ``<database>.writer-lock``, opened after any fork (a lock
+    inherited across ``fork`` would be held by both processes at once)."""
+
+    def __init__(self):
+        self._pid, self._path, self._fd = None, None, None
+
+    def _handle(self, path: str) -> int:
+        if self._fd is None or self._pid != os.getpid() or self._path != path:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid, self._path = os.getpid(), path
+        return self._fd
+
+    @contextmanager
+    def held(self, db: peewee.SqliteDatabase):
+        path = db.database
+        if fcntl is None or not path or path == ":memory:" or path.startswith("file:"):
+            yield
+            return
+        fd = self._handle(f"{path}.writer-lock")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_writer_file = _WriterFileLock()
 
 
 @contextmanager
 def _transaction():
-    if isinstance(database.obj, peewee.SqliteDatabase):
-        with _sqlite_writer:
+    db = database.obj
+    if isinstance(db, peewee.SqliteDatabase):
+        with _sqlite_writer, _writer_file.held(db):
             with database.atomic():
                 yield
     else:
