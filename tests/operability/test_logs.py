@@ -68,3 +68,35 @@ def test_json_request_and_event_lines_with_the_request_id(served):
     # gunicorn's own lines are JSON too (only the command's printed banner is not).
     assert any(line.get("logger") == "gunicorn.error" for line in lines)
     assert not [line for line in text.splitlines() if line.startswith("[")]
+
+
+def test_engine_events_log_only_when_the_engine_log_is_on(config, deployed, users, caplog):
+    """``OMNIFLOW_ENGINE_LOG=info`` turns the engine's per-element ``engine.*`` audit events into
+    ``omniflow.events.engine`` lines; off (the default) they are in the audit trail only."""
+    import dataclasses
+    import logging
+
+    from service.cli import logs
+    from service.store import AuditEvent
+    oms = users.make("oms-engine-log", ["oms"], client=True)
+
+    def submit(ref):
+        caplog.clear()
+        response = oms.post("/api/v1/cases", json={**ORDER, "external_ref": ref})
+        assert response.status_code == 201, response.json
+        return {r.getMessage() for r in caplog.records if r.name == "omniflow.events.engine"}
+
+    engine_logger = logging.getLogger("omniflow.events.engine")
+    before = engine_logger.level
+    try:
+        with caplog.at_level(logging.INFO, logger="omniflow.events"):
+            logs.configure(config)                                  # the default: off
+            assert submit("engine-log-off") == set()
+            logs.configure(dataclasses.replace(config, engine_log="info"))
+            lines = submit("engine-log-on")
+    finally:
+        engine_logger.setLevel(before)
+    assert lines and all(kind.startswith("engine.") for kind in lines)
+    recorded = {e.kind for e in AuditEvent.select(AuditEvent.kind)
+                .where(AuditEvent.kind.startswith("engine."))}
+    assert lines <= recorded
