@@ -14,7 +14,7 @@ from playhouse.migrate import migrate as run
 from .db import database, is_postgres
 from .tables import (ALL_TABLES, ApiToken, AuditEvent, AuditHead, Definition, ExternalTask,
                      Incident, Instance,
-                     MessageSubscription, NotificationPreference, SchemaVersion, Signal,
+                     MessageSubscription, NotificationPreference, SchemaVersion, Signal, Task,
                      TaskNotice, TimerStart, User, WebSession, WorkerHeartbeat)
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,13 @@ def _timer_starts(db):
     db.create_tables([TimerStart], safe=True)
 
 
+def _task_person_indexes(db):
+    """Version 12: ``task (claimed_by)`` and ``task (completed_by)``: the inbox of a small group
+    reads the caller's candidate and own tasks by index instead of walking every open task in
+    due order (seconds at a million open tasks)."""
+    Task.create_table(safe=True)          # creates the missing indexes only (IF NOT EXISTS)
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -164,6 +171,7 @@ MIGRATIONS = [
     (9, "worker heartbeats", _worker_heartbeats),
     (10, "bearer token expiry", _token_expiry),
     (11, "timer start event schedules", _timer_starts),
+    (12, "indexes of the people on a task", _task_person_indexes),
 ]
 
 

@@ -11,7 +11,10 @@ import datetime as dt
 import json
 from typing import Any, Callable
 
+import peewee
+
 from ..errors import BadRequest
+from .db import is_postgres
 from .fields import iso
 
 MAX_LIMIT = 200
@@ -96,28 +99,42 @@ def page(query, *, order, cursor: str | None, limit, shape: str, after: Callable
             "next": encode(key_of(rows[-1])) if more else None}
 
 
+def _not_by_index(column):
+    """``column`` in a condition SQLite must not answer from an index (its unary ``+``), so the
+    planner starts from the query's other terms; PostgreSQL plans by its statistics."""
+    return peewee.NodeList((peewee.SQL("+"), column), glue="") if not is_postgres() else column
+
+
 def by_due(query, *, status, statuses, due, id_column, cursor: str | None, limit,
-           render: Callable[[Any], dict]) -> dict:
+           render: Callable[[Any], dict], driven: bool = False) -> dict:
     """A page in (due time, those without one last, id) order, as the inbox lists tasks.
 
     Read as one ordered range scan of the ``(status, due)`` index per status, each stopping at
     ``limit + 1`` rows, then merged here: one query over every status sorted all the visible
     open tasks on each call (a temporary B-tree; seconds at a million open tasks). Rows without
     a due time come after, read only when the dated ones do not fill the page.
+
+    ``driven``: ``query`` narrows the rows to a small set of ids (a few thousand at most), and
+    the read starts from them and sorts them instead of walking the due index; SQLite would
+    otherwise still prefer the index that gives the order.
     """
     limit = clamp(limit)
     key = decode(cursor, DUE_ID)
     rows: list = []
+    status_term, due_term = ((_not_by_index(status), _not_by_index(due)) if driven
+                             else (status, due))
     if key is None or key[0] is not None:
         for value in statuses:
-            scan = query.where(status == value, due.is_null(False))
+            scan = query.where(status_term == value, due_term.is_null(False))
             if key is not None:
                 at = dt.datetime.fromisoformat(key[0])
-                scan = scan.where(due >= at, (due > at) | (id_column > key[1]))
+                if due_term is not due:
+                    at = due.db_value(at)      # stored as the column stores it
+                scan = scan.where(due_term >= at, (due_term > at) | (id_column > key[1]))
             rows += list(scan.order_by(due, id_column).limit(limit + 1))
     if len(rows) <= limit:
         for value in statuses:
-            scan = query.where(status == value, due.is_null(True))
+            scan = query.where(status_term == value, due_term.is_null(True))
             if key is not None and key[0] is None:
                 scan = scan.where(id_column > key[1])
             rows += list(scan.order_by(id_column).limit(limit + 1))

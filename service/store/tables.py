@@ -144,7 +144,10 @@ class Task(BaseModel):
     result = JSONField(null=True)
 
     class Meta:
-        indexes = ((("status", "due_at"), False), (("instance", "engine_task_id"), False))
+        # Migration 12: ``claimed_by`` and ``completed_by``, so the inbox of a small group can
+        # read the caller's own tasks by index (``policy.visibility.inbox_tasks``).
+        indexes = ((("status", "due_at"), False), (("instance", "engine_task_id"), False),
+                   (("claimed_by",), False), (("completed_by",), False))
 
 
 class TaskCandidate(BaseModel):

@@ -56,8 +56,8 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
             mine=False, cursor=None, limit=None, now=None) -> dict:
     """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
     now = now or utcnow()
-    query = inbox_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
-                                         Case.external_ref, Case.data).join(Case))
+    query, driven = inbox_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
+                                                 Case.external_ref, Case.data).join(Case))
     if case_type:
         query = query.where(Task.case_type == case_type)
     if group:
@@ -77,7 +77,7 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
 
     return paging.by_due(query, status=Task.status, statuses=[status] if status else list(OPEN),
                          due=Task.due_at, id_column=Task.id, cursor=cursor, limit=limit,
-                         render=render)
+                         render=render, driven=driven)
 
 
 # Where the money at stake is, for triage: the amount an approval is about, else the case's.
