@@ -1,13 +1,10 @@
 """``deploy`` and ``migrate``."""
 from __future__ import annotations
 
-import json
-
 import click
 
-from ..errors import OmniflowError
 from ..usecases import deployments, system
-from .context import open_store
+from .context import open_store, problems_as_errors
 
 
 @click.command()
@@ -19,10 +16,8 @@ def deploy(paths, actor):
     Example: python server.py deploy bpmn dmn rules
     """
     config = open_store()
-    try:
+    with problems_as_errors():
         result = deployments.deploy_paths(paths, actor=actor, config=config)
-    except OmniflowError as exc:
-        raise click.ClickException(json.dumps(exc.to_problem())) from exc
     for item in result["created"]:
         click.echo(f"deployed {item['kind']} {item['key']} v{item['version']} ({item['file']})")
     for item in result["unchanged"]:

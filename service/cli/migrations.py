@@ -6,13 +6,11 @@ with a progress bar; ``server.py migrate`` is the database schema, not this.
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from ..errors import OmniflowError
 from ..usecases import migrations as usecase
-from .context import open_store
+from .context import open_store, problems_as_errors, progress_bar
 
 
 def _pairs(values, what: str) -> dict:
@@ -51,25 +49,12 @@ def migrate_instances(process, source, target, mapping, variables, dry_run, acto
     plan = {"process": process, "source_version": source, "target_version": target,
             "mapping": _pairs(mapping, "--map"), "variables": values}
     who = usecase.OPERATOR
-    bar = {}
-
-    def total(n):
-        bar["bar"] = click.progressbar(length=n, label="migrating", file=sys.stderr,
-                                       show_pos=True)
-        bar["bar"].__enter__()
-
-    try:
+    with problems_as_errors(), progress_bar("migrating") as (on_total, progress):
         if dry_run:
             answer = usecase.dry_run(who, plan, config=config)
         else:
-            answer = usecase.execute(who, plan, config=config, on_total=total,
-                                     progress=lambda n: bar["bar"].update(n),
-                                     actor=actor)
-    except OmniflowError as exc:
-        raise click.ClickException(json.dumps(exc.to_problem())) from exc
-    finally:
-        if "bar" in bar:
-            bar["bar"].__exit__(None, None, None)
+            answer = usecase.execute(who, plan, config=config, on_total=on_total,
+                                     progress=progress, actor=actor)
     if dry_run:
         click.echo(f"{answer['movable']} of {answer['instances']} running instances can move; "
                    f"{answer['blocked_count']} cannot")

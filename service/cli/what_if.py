@@ -6,14 +6,12 @@ replays; nothing is written.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from ..errors import OmniflowError
 from ..usecases import what_if as usecase
-from .context import open_store
+from .context import open_store, problems_as_errors, progress_bar
 
 
 @click.command("what-if")
@@ -33,23 +31,11 @@ def what_if(key, files, since, until, case_type, limit, decision, as_json):
     """
     config = open_store()
     sources = {Path(f).name: Path(f).read_bytes() for f in files}
-    bar = {}
-
-    def total(n):
-        bar["bar"] = click.progressbar(length=n, label="replaying", file=sys.stderr,
-                                       show_pos=True)
-        bar["bar"].__enter__()
-
-    try:
+    with problems_as_errors(), progress_bar("replaying") as (on_total, progress):
         answer = usecase.decision(usecase.OPERATOR, key, sources, config=config,
                                   decision_id=decision, since=since, until=until,
-                                  case_type=case_type, limit=limit, on_total=total,
-                                  progress=lambda n: bar["bar"].update(n))
-    except OmniflowError as exc:
-        raise click.ClickException(json.dumps(exc.to_problem())) from exc
-    finally:
-        if "bar" in bar:
-            bar["bar"].__exit__(None, None, None)
+                                  case_type=case_type, limit=limit, on_total=on_total,
+                                  progress=progress)
     if as_json:
         click.echo(json.dumps(answer, indent=2))
         return
