@@ -31,17 +31,22 @@ def _is_candidate(who: Identity):
             | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name)))
 
 
+# A task is the caller's own (visible at any time) when its assignee, claimer or completer.
+_PERSONAL = (Task.assignee, Task.claimed_by, Task.completed_by)
+
+
 def _task_condition(who: Identity, *, per_row: bool = False):
     """The rule as SQL. ``per_row`` asks the candidate question of each task row (EXISTS) rather
     than building the caller's whole candidate list first (IN); the answer is the same."""
     if per_row:
-        as_candidate = peewee.fn.EXISTS(TaskCandidate.select(TaskCandidate.id).where(
+        condition = peewee.fn.EXISTS(TaskCandidate.select(TaskCandidate.id).where(
             (TaskCandidate.task == Task.id) & _is_candidate(who)))
     else:
-        as_candidate = Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
+        condition = Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
             _is_candidate(who)))
-    return (as_candidate | (Task.assignee == who.name) | (Task.claimed_by == who.name)
-            | (Task.completed_by == who.name))
+    for column in _PERSONAL:
+        condition = condition | (column == who.name)
+    return condition
 
 
 def visible_tasks(who: Identity, query):
@@ -57,12 +62,12 @@ MANY_CANDIDATES = 5000
 
 def _own_or_candidate_ids(who: Identity):
     """The ids of the tasks :func:`_task_condition` admits, as one list of index reads: the
-    caller's candidate rows, then the tasks assigned to, claimed or completed by the caller."""
-    mine = [Task.select(Task.id).where(column == who.name)
-            for column in (Task.assignee, Task.claimed_by, Task.completed_by)]
+    caller's candidate rows, then the caller's own tasks (each column of ``_PERSONAL`` is
+    indexed)."""
     ids = TaskCandidate.select(TaskCandidate.task).where(_is_candidate(who))
-    for query in mine:
-        ids = ids | query           # UNION: a task both mine and a candidate's counts once
+    for column in _PERSONAL:
+        # UNION: a task both the caller's own and a candidate's counts once
+        ids = ids | Task.select(Task.id).where(column == who.name)
     return ids
 
 
@@ -74,7 +79,8 @@ def inbox_tasks(who: Identity, query) -> tuple:
     A caller whose groups hold many open tasks finds a page early in the due order, asking each
     row (EXISTS). One whose groups hold few would walk the whole due index to fill a page (2 to
     4 s at a million open tasks, for a group with a hundred tasks or none): the read starts from
-    the caller's ids instead, a few thousand at most, and sorts them.
+    the caller's ids instead (fewer than 5,000 candidate rows, plus the caller's own tasks,
+    completed ones included) and sorts them.
     """
     if _sees_everything(who):
         return query, False
