@@ -88,6 +88,10 @@ class _WriterFileLock:
 
     def _handle(self, path: str) -> int:
         if self._fd is None or self._pid != os.getpid() or self._path != path:
+            if self._fd is not None:
+                # Never held here (only inside ``held``); a forked child's copy closing leaves
+                # the parent's handle as it was.
+                os.close(self._fd)
             self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid, self._path = os.getpid(), path
         return self._fd

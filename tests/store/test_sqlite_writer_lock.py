@@ -45,6 +45,13 @@ def test_a_forked_process_opens_its_own_handle(tmp_path, monkeypatch):
     with writer.held(database):
         pass
     parent_fd = writer._fd
+    opened, closed = [], []
+    real_open, real_close = store_db.os.open, store_db.os.close
+    monkeypatch.setattr(store_db.os, "open", lambda *a: opened.append(a[0]) or real_open(*a))
+    monkeypatch.setattr(store_db.os, "close", lambda fd: closed.append(fd) or real_close(fd))
     monkeypatch.setattr(store_db.os, "getpid", lambda: -1)      # as seen in a forked child
     with writer.held(database):
-        assert writer._fd != parent_fd
+        assert opened == [str(tmp_path / "f.db.writer-lock")]  # its own handle
+        assert closed == [parent_fd]                           # the inherited copy let go
+    with writer.held(database):                                # then kept for its writes
+        assert len(opened) == 1
