@@ -8,7 +8,8 @@ groups as a chain's would be, due times over +-30 days), then times, in-process:
 
 - the inbox's first page and a page five pages deep (``usecases.tasks.listing``, 50 rows, keyset)
   for people whose groups hold 40 %, 2 % and 0.01 % of the open tasks, one with none, and an
-  admin who sees everything (median of 15 calls each);
+  admin who sees everything (median of 15 calls each); the merchandiser has also completed
+  ``--completed`` tasks (100,000 by default: a long history must not slow their inbox);
 - ``audit verify`` over the whole chain, and the incremental verify from the last signed
   checkpoint after 10,000 more events.
 
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import peewee
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,6 +87,26 @@ def fill_tasks(n: int) -> None:
         store.database.execute_sql("ANALYZE")
 
 
+def fill_completed(n: int, person: str) -> None:
+    """``n`` tasks ``person`` claimed and completed (no candidate rows: those go at completion)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    first = (Task.select(peewee.fn.MAX(Task.id)).scalar() or 0) + 1
+    for start in range(0, n, CHUNK):
+        with store.atomic():
+            Task.insert_many([{"id": first + i, "instance": 1, "case": 1,
+                               "engine_task_id": f"done{i}", "element_id": "handle_exception",
+                               "name": "Handle order exception", "case_type": "order_exception",
+                               "candidate_groups": ["merchandising"], "status": "completed",
+                               "assignee": person if i % 2 else None, "claimed_by": person,
+                               "completed_by": person, "completed_at": now,
+                               "due_at": now - dt.timedelta(minutes=i % 43200)}
+                              for i in range(start, min(n, start + CHUNK))]).execute()
+    if store.is_postgres():
+        store.database.execute_sql("SELECT setval(pg_get_serial_sequence('task', 'id'), "
+                                   "(SELECT max(id) FROM task))")
+        store.database.execute_sql("ANALYZE")
+
+
 def median_ms(call, times: int = 15) -> float:
     spent = []
     for _ in range(times):
@@ -94,17 +117,20 @@ def median_ms(call, times: int = 15) -> float:
 
 
 def inbox_figures() -> None:
-    print(f"{'person':24} {'first page ms':>14} {'page 6 ms':>10} {'rows':>5}")
-    for label, groups in PEOPLE.items():
-        who = Identity(name=label.split(" ")[0], groups=frozenset(groups))
-        first = inbox.listing(who, limit=50)
+    print(f"{'person':30} {'first page ms':>14} {'page 6 ms':>10} {'rows':>5}")
+    readers = [(label, groups, None) for label, groups in PEOPLE.items()]
+    readers.append(("merchandiser, completed", {"merchandising"}, "completed"))
+    for label, groups, status in readers:
+        who = Identity(name=label.split(" ")[0].rstrip(","), groups=frozenset(groups))
+        first = inbox.listing(who, limit=50, status=status)
         cursor = first.get("next")
         for _ in range(4):
             if not cursor:
                 break
-            cursor = inbox.listing(who, limit=50, cursor=cursor).get("next")
-        deep = median_ms(lambda: inbox.listing(who, limit=50, cursor=cursor)) if cursor else None
-        print(f"{label:24} {median_ms(lambda: inbox.listing(who, limit=50)):>14} "
+            cursor = inbox.listing(who, limit=50, cursor=cursor, status=status).get("next")
+        deep = (median_ms(lambda: inbox.listing(who, limit=50, cursor=cursor, status=status))
+                if cursor else None)
+        print(f"{label:30} {median_ms(lambda: inbox.listing(who, limit=50, status=status)):>14} "
               f"{deep if deep is not None else '-':>10} {len(first['items']):>5}")
 
 
@@ -136,6 +162,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--completed", type=int, default=100_000,
+                        help="tasks the merchandiser has completed")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="omniflow-growth-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/growth.db"
@@ -152,7 +180,11 @@ def main():
     fill_tasks(args.tasks)
     print(f"{args.tasks:,} open tasks written in {time.perf_counter() - t0:.0f} s "
           f"({url.split(':', 1)[0]})")
+    fill_completed(args.completed, "merchandiser")
+    print(f"{args.completed:,} tasks completed by the merchandiser")
     inbox_figures()
+    if not args.events:
+        return
     t0 = time.perf_counter()
     fill_audit(args.events)
     print(f"{args.events:,} audit events appended in {time.perf_counter() - t0:.0f} s")

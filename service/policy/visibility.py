@@ -54,41 +54,45 @@ def visible_tasks(who: Identity, query):
     return query if _sees_everything(who) else query.where(_task_condition(who))
 
 
-# Past this many open tasks for the caller's groups, the inbox's ordered scan asks each row
-# (EXISTS) instead of building the list: at 1,000,000 open tasks a group with 40 % of them took
-# 530 ms to list and 6 ms to ask; a group with 0.01 % is faster as a list.
+# Past this many tasks the caller may see (in the statuses read), the inbox's ordered scan asks
+# each row (EXISTS) instead of building the list: at 1,000,000 open tasks a group with 40 % of
+# them took 530 ms to list and 6 ms to ask; a group with 0.01 % is faster as a list.
 MANY_CANDIDATES = 5000
 
 
-def _own_or_candidate_ids(who: Identity):
-    """The ids of the tasks :func:`_task_condition` admits, as one list of index reads: the
-    caller's candidate rows, then the caller's own tasks (each column of ``_PERSONAL`` is
-    indexed)."""
+def _own_or_candidate_ids(who: Identity, statuses, *, union=True):
+    """The ids of the tasks :func:`_task_condition` admits in ``statuses``, as one list of index
+    reads: the caller's candidate rows (open tasks only), then the caller's own tasks in those
+    statuses (each column of ``_PERSONAL`` is indexed with ``status``, so the tasks a person
+    completed over the years are not read for their open inbox). ``union=False`` keeps
+    duplicates (UNION ALL), which streams: enough to count up to a bound."""
     ids = TaskCandidate.select(TaskCandidate.task).where(_is_candidate(who))
     for column in _PERSONAL:
+        own = Task.select(Task.id).where(column == who.name, Task.status.in_(statuses))
         # UNION: a task both the caller's own and a candidate's counts once
-        ids = ids | Task.select(Task.id).where(column == who.name)
+        ids = (ids | own) if union else (ids + own)
     return ids
 
 
-def inbox_tasks(who: Identity, query) -> tuple:
-    """:func:`visible_tasks` in the SQL form that suits an inbox read in due order for ``who``;
-    returns the query and whether the read should start from that set of ids (``driven``)
-    rather than from the due-order index.
+def inbox_tasks(who: Identity, query, statuses) -> tuple:
+    """:func:`visible_tasks` in the SQL form that suits an inbox read in due order for ``who``
+    of the tasks in ``statuses`` (the read filters by them too); returns the query and whether
+    the read should start from that set of ids (``driven``) rather than from the due-order index.
 
-    A caller whose groups hold many open tasks finds a page early in the due order, asking each
-    row (EXISTS). One whose groups hold few would walk the whole due index to fill a page (2 to
+    A caller who may see many tasks in ``statuses`` finds a page early in the due order, asking
+    each row (EXISTS). One who may see few would walk the whole due index to fill a page (2 to
     4 s at a million open tasks, for a group with a hundred tasks or none): the read starts from
-    the caller's ids instead (fewer than 5,000 candidate rows, plus the caller's own tasks,
-    completed ones included) and sorts them.
+    the caller's ids instead (fewer than 5,000: candidate rows plus their own tasks in
+    ``statuses``) and sorts them.
     """
     if _sees_everything(who):
         return query, False
-    many = (TaskCandidate.select(TaskCandidate.id).where(_is_candidate(who))
-            .limit(MANY_CANDIDATES).count()) >= MANY_CANDIDATES
+    statuses = list(statuses)
+    many = (_own_or_candidate_ids(who, statuses, union=False).limit(MANY_CANDIDATES).count()
+            >= MANY_CANDIDATES)
     if many:
         return query.where(_task_condition(who, per_row=True)), False
-    return query.where(Task.id.in_(_own_or_candidate_ids(who))), True
+    return query.where(Task.id.in_(_own_or_candidate_ids(who, statuses))), True
 
 
 def may_see_task(who: Identity, task: Task) -> bool:

@@ -157,6 +157,15 @@ def _task_person_indexes(db):
     Task.create_table(safe=True)          # creates the missing indexes only (IF NOT EXISTS)
 
 
+def _task_person_status_indexes(db):
+    """Version 13: ``task (assignee|claimed_by|completed_by, status)`` in place of the
+    single-column indexes: a person's open inbox no longer reads every task they ever completed
+    (280 ms for 100,000 of them at a million open tasks)."""
+    Task.create_table(safe=True)          # creates the missing indexes only (IF NOT EXISTS)
+    for superseded in ("task_assignee", "task_claimed_by", "task_completed_by"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{superseded}"')  # nosec B608 - fixed names
+
+
 MIGRATIONS = [
     (1, "initial schema", _initial),
     (2, "message subscriptions, incident kind and job", _messages_and_incident_jobs),
@@ -172,6 +181,7 @@ MIGRATIONS = [
     (10, "bearer token expiry", _token_expiry),
     (11, "timer start event schedules", _timer_starts),
     (12, "indexes of the people on a task", _task_person_indexes),
+    (13, "indexes of the people on a task, with its status", _task_person_status_indexes),
 ]
 
 

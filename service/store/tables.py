@@ -131,7 +131,7 @@ class Task(BaseModel):
     case_type = pw.CharField(max_length=200)
     candidate_groups = JSONField(default=list)
     candidate_users = JSONField(default=list)
-    assignee = pw.CharField(max_length=120, null=True, index=True)
+    assignee = pw.CharField(max_length=120, null=True)
     status = pw.CharField(max_length=20, default="open")   # open | claimed | completed | cancelled
     form = JSONField(default=dict)
     properties = JSONField(default=dict)
@@ -144,10 +144,12 @@ class Task(BaseModel):
     result = JSONField(null=True)
 
     class Meta:
-        # Migration 12: ``claimed_by`` and ``completed_by``, so the inbox of a small group can
-        # read the caller's own tasks by index (``policy.visibility.inbox_tasks``).
+        # Migration 13: each person column with ``status``, so the inbox of a small group reads
+        # the caller's own tasks in the statuses asked for by index, not their whole history
+        # (``policy.visibility.inbox_tasks``); the column alone is the index's prefix.
         indexes = ((("status", "due_at"), False), (("instance", "engine_task_id"), False),
-                   (("claimed_by",), False), (("completed_by",), False))
+                   (("assignee", "status"), False), (("claimed_by", "status"), False),
+                   (("completed_by", "status"), False))
 
 
 class TaskCandidate(BaseModel):

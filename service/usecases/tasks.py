@@ -56,8 +56,10 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
             mine=False, cursor=None, limit=None, now=None) -> dict:
     """Open tasks sorted by due time (tasks without one last), keyset-paginated."""
     now = now or utcnow()
+    statuses = [status] if status else list(OPEN)
     query, driven = inbox_tasks(who, Task.select(Task, Case.id, Case.priority, Case.score,
-                                                 Case.external_ref, Case.data).join(Case))
+                                                 Case.external_ref, Case.data).join(Case),
+                                statuses)
     if case_type:
         query = query.where(Task.case_type == case_type)
     if group:
@@ -75,7 +77,7 @@ def listing(who: Identity, *, case_type=None, group=None, overdue=False, status=
                         "external_ref": t.case.external_ref, "value": _value_of(t, t.case)}
         return item
 
-    return paging.by_due(query, status=Task.status, statuses=[status] if status else list(OPEN),
+    return paging.by_due(query, status=Task.status, statuses=statuses,
                          due=Task.due_at, id_column=Task.id, cursor=cursor, limit=limit,
                          render=render, driven=driven)
 
