@@ -163,7 +163,7 @@ def _task_person_status_indexes(db):
     (280 ms for 100,000 of them at a million open tasks)."""
     Task.create_table(safe=True)          # creates the missing indexes only (IF NOT EXISTS)
     for superseded in ("task_assignee", "task_claimed_by", "task_completed_by"):
-        db.execute_sql(f'DROP INDEX IF EXISTS "{superseded}"')  # nosec B608 - fixed names
+        db.execute_sql(f'DROP INDEX IF EXISTS "{superseded}"')
 
 
 MIGRATIONS = [
