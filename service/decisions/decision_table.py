@@ -57,10 +57,11 @@ class _Column:
 
 
 class _Output:
-    __slots__ = ("name", "type", "allowed", "priority_tests", "default")
+    __slots__ = ("name", "type", "allowed", "priority_tests", "default", "named")
 
-    def __init__(self, name, dmn_type, allowed, priority_tests, default):
+    def __init__(self, name, dmn_type, allowed, priority_tests, default, named=True):
         self.name = name
+        self.named = named            # the column has a name of its own (not the table's)
         self.type = dmn_type
         self.allowed = allowed
         self.priority_tests = priority_tests
@@ -140,7 +141,7 @@ class DecisionTable:
                 default = compiler.expression(text_of(default_el), default_el,
                                               f"default output of column {n}")
             outputs.append(_Output(name, compiler.types.resolve(out.get("typeRef")), allowed,
-                                   priority, default))
+                                   priority, default, named=bool(out.get("name"))))
         if policy.needs_priorities and not any(o.priority_tests for o in outputs):
             raise DmnError(f"hit policy {policy.name} needs output values on an output",
                            element_id=table_id, line=el.sourceline)

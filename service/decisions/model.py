@@ -15,6 +15,7 @@ from lxml import etree
 from service.sandbox import ensure
 
 from .builder import Builder, Definitions
+from .decision_table import DecisionTable
 from .document import DEFAULT_MAX_BYTES, load_xml
 from .drg import MISSING, Element, Key, Run, put
 from .errors import DecisionNotFound, DmnError
@@ -148,6 +149,15 @@ class DecisionModel:
                 else:
                     stack.append(key)
         return sorted(found)
+
+    def output_names(self, name_or_id: str) -> tuple[str, ...]:
+        """The names the output columns of a decision table give themselves (``name="..."``),
+        in column order; empty for any other decision. A one-output table's value is the bare
+        value, and SpiffWorkflow stores it in the process under this name."""
+        expr = self._find(name_or_id, "decision").expr
+        if not isinstance(expr, DecisionTable):
+            return ()
+        return tuple(o.name for o in expr.outputs if o.named)
 
     # -- evaluation --------------------------------------------------------------------------
     def evaluate(self, name_or_id: str, inputs: Mapping[str, Any] | None = None, *,

@@ -62,7 +62,7 @@ def evaluate(row: Definition, decision: str, inputs: dict) -> DecisionOutcome:
               "outputs": value,
               "matched_rules": to_jsonable(result.matched_rules),
               "warnings": [str(w) for w in getattr(result, "warnings", [])][:20]}
-    return DecisionOutcome(value, record)
+    return DecisionOutcome(value, record, outputs=model.output_names(decision))
 
 
 def _used_inputs(model, decision: str, inputs: dict) -> dict:

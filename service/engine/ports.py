@@ -40,6 +40,9 @@ class DecisionOutcome:
 
     value: Any
     record: dict = field(default_factory=dict)
+    # The names of a decision table's output columns (those that name themselves): where a
+    # one-output table's bare value goes when the task names no result variable.
+    outputs: tuple = ()
 
 
 BINDINGS = ("latest", "deployment", "version", "versionTag")

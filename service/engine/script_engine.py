@@ -166,13 +166,16 @@ class InstanceScriptEngine(PythonScriptEngine):
             result = map_decision_result(outcome.value, spec.mapping)
         except ValueError as exc:
             raise task_failure(task, f"decision {spec.decision_ref!r}: {exc}") from exc
-        self._check_storable(task, spec.result_variable or spec.decision_ref, result)
-        if spec.result_variable:
-            task.data[spec.result_variable] = result
-        elif isinstance(result, dict):
-            task.data.update(result)
+        target = spec.result_variable
+        if not target and not isinstance(result, dict):
+            # one output column: its value goes under the column's name, as SpiffWorkflow
+            # stores it; a column without a name of its own, under the decision id
+            target = outcome.outputs[0] if len(outcome.outputs) == 1 else spec.decision_ref
+        self._check_storable(task, target or spec.decision_ref, result)
+        if target:
+            task.data[target] = result
         else:
-            task.data[spec.decision_ref] = result
+            task.data.update(result)
         self.recorder.emit("decision_evaluated", task, decision=spec.decision_ref,
                            mapping=spec.mapping, result=result, record=outcome.record)
 

@@ -72,9 +72,10 @@ class DecisionTask(SpiffBpmnTask):
     * ``collectEntries``: the list of the single output value of every matched rule;
     * ``resultList``: the list of output dicts.
 
-    The result goes into ``result_variable``. Without one, a dict result (``singleResult``, the
-    default then) is merged into the task data, as SpiffWorkflow's ``calledDecisionId`` does; any
-    other result is stored under the decision id.
+    The result goes into ``result_variable``. Without one, as SpiffWorkflow's ``calledDecisionId``
+    does: a dict result (``singleResult``, the default then) is merged into the task data, and a
+    one-output table's bare value is stored under that output column's name (under the decision
+    id when the column has no name of its own, or for any other result).
     """
 
     def __init__(self, wf_spec, bpmn_id, decision_ref: str, result_variable: str | None = None,

@@ -33,4 +33,5 @@ class CorpusDecisions:
     def evaluate(self, decision_ref: str, inputs: dict) -> DecisionOutcome:
         result = self.models[decision_ref].evaluate(decision_ref, inputs)
         self.results.append((decision_ref, result.value, tuple(result.warnings)))
-        return DecisionOutcome(result.value, {"decision": decision_ref})
+        return DecisionOutcome(result.value, {"decision": decision_ref},
+                               outputs=self.models[decision_ref].output_names(decision_ref))

@@ -32,7 +32,9 @@ class _AllDecisions:
     def evaluate(self, ref, inputs):
         if ref not in self.models:
             raise LookupError(f"no decision {ref!r} in the corpus")
-        return DecisionOutcome(self.models[ref].evaluate(ref, inputs).value, {})
+        model = self.models[ref]
+        return DecisionOutcome(model.evaluate(ref, inputs).value, {},
+                               outputs=model.output_names(ref))
 
 
 def _plausible(form: dict) -> dict:
