@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import peewee
 
-from ..store import Case, Definition, Incident, Task, TaskCandidate
+from ..store import Case, Definition, Incident, Task, TaskCandidate, rows
 from .identity import Identity
 from .rules import can_see_task
 
@@ -88,10 +88,10 @@ def inbox_tasks(who: Identity, query, statuses) -> tuple:
     """
     if _sees_everything(who):
         return query, False
-    listed = _own_or_candidate_ids(who, list(statuses))
-    if listed.limit(MANY_CANDIDATES).count() >= MANY_CANDIDATES:   # counted in SQL: a number
+    ids = rows.values_if_fewer(_own_or_candidate_ids(who, list(statuses)), MANY_CANDIDATES)
+    if ids is None:
         return query.where(_task_condition(who, per_row=True)), False
-    return query.where(Task.id.in_(sorted({task_id for (task_id,) in listed.tuples()}))), True
+    return query.where(rows.one_of(Task.id, sorted(set(ids)))), True
 
 
 def may_see_task(who: Identity, task: Task) -> bool:

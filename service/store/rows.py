@@ -10,8 +10,11 @@ peewee.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from functools import lru_cache
+
+import peewee
 
 from .db import database, is_postgres
 
@@ -129,3 +132,27 @@ class Prepared:
         """Run an update or delete; returns the number of rows it changed."""
         _, sql = self._query()
         return database.execute_sql(sql, self._convert(params)).rowcount
+
+
+def values_if_fewer(query, limit: int) -> list | None:
+    """The first column of ``query``'s rows if it has fewer than ``limit`` of them, else None.
+
+    The query is compiled once for both statements: first a count in SQL that stops at
+    ``limit`` (a number crosses the wire, not the rows), then, only if under it, the values.
+    """
+    sql, params = query.sql()
+    # ``sql`` is peewee's text with every value a bound parameter; ``limit`` is an int.
+    counted = f"SELECT COUNT(*) FROM ({sql} LIMIT {int(limit)}) AS counted"  # nosec B608
+    if database.execute_sql(counted, params).fetchone()[0] >= limit:
+        return None
+    return [row[0] for row in database.execute_sql(sql, params)]
+
+
+def one_of(column, values):
+    """``column IN values`` as one parameter whatever the number of values (a PostgreSQL array;
+    a JSON list read by SQLite's ``json_each``): peewee builds a long IN list node by node, on
+    every query it is part of."""
+    values = list(values)
+    if is_postgres():
+        return column == peewee.fn.ANY(peewee.Value(values, unpack=False))
+    return column.in_(peewee.SQL("(SELECT value FROM json_each(?))", [json.dumps(values)]))
