@@ -114,22 +114,23 @@ def by_due(query, *, status, statuses, due, id_column, cursor: str | None, limit
     open tasks on each call (a temporary B-tree; seconds at a million open tasks). Rows without
     a due time come after, read only when the dated ones do not fill the page.
 
-    ``driven``: ``query`` narrows the rows to a small set of ids (a few thousand at most), and
-    the read starts from them and sorts them instead of walking the due index; SQLite would
-    otherwise still prefer the index that gives the order.
+    ``driven``: ``query`` narrows the rows to a small set of ids (a few thousand at most): one
+    query reads the page from them and sorts them instead of walking the due index per status
+    (SQLite would otherwise still prefer the index that gives the order).
     """
     limit = clamp(limit)
     key = decode(cursor, DUE_ID)
+    if driven:
+        rows = _driven_page(query, status=status, statuses=statuses, due=due,
+                            id_column=id_column, key=key, limit=limit)
+        return _due_page(rows, due=due, id_column=id_column, limit=limit, render=render)
     rows: list = []
-    status_term, due_term = ((_not_by_index(status), _not_by_index(due)) if driven
-                             else (status, due))
+    status_term, due_term = status, due
     if key is None or key[0] is not None:
         for value in statuses:
             scan = query.where(status_term == value, due_term.is_null(False))
             if key is not None:
                 at = dt.datetime.fromisoformat(key[0])
-                if due_term is not due:
-                    at = due.db_value(at)      # stored as the column stores it
                 scan = scan.where(due_term >= at, (due_term > at) | (id_column > key[1]))
             rows += list(scan.order_by(due, id_column).limit(limit + 1))
     if len(rows) <= limit:
@@ -138,6 +139,26 @@ def by_due(query, *, status, statuses, due, id_column, cursor: str | None, limit
             if key is not None and key[0] is None:
                 scan = scan.where(id_column > key[1])
             rows += list(scan.order_by(id_column).limit(limit + 1))
+    return _due_page(rows, due=due, id_column=id_column, limit=limit, render=render)
+
+
+def _driven_page(query, *, status, statuses, due, id_column, key, limit) -> list:
+    """One query for the page when ``query`` narrows to a small set of ids: the rows are few,
+    so they are sorted whole (dated first, then those without a due time) rather than read per
+    status from the index; SQLite is kept off the ``(status, due)`` index (``+``)."""
+    status_term, due_term = _not_by_index(status), _not_by_index(due)
+    scan = query.where(status_term.in_(list(statuses)))
+    if key is not None and key[0] is None:
+        scan = scan.where(due_term.is_null(True), id_column > key[1])
+    elif key is not None:
+        at = due.db_value(dt.datetime.fromisoformat(key[0])) if due_term is not due \
+            else dt.datetime.fromisoformat(key[0])
+        scan = scan.where(due_term.is_null(True) | (due_term > at)
+                          | ((due_term == at) & (id_column > key[1])))
+    return list(scan.order_by(due.is_null(True), due, id_column).limit(limit + 1))
+
+
+def _due_page(rows: list, *, due, id_column, limit, render) -> dict:
     due_name, id_name = due.name, id_column.name
 
     def order(row):
