@@ -16,7 +16,7 @@ from ..domain import definitions
 from ..errors import Conflict, Forbidden, NoWaitingInstance, NotFound, ValidationFailed
 from ..policy import Identity, visible_tasks
 from ..store import (Case, Definition, Deployment, Instance, MessageSubscription, Task,
-                     TaskCandidate, to_jsonable, utcnow)
+                     TaskCandidate, rows, to_jsonable, utcnow)
 from . import cases, decisions, deployments, messages, tasks
 from .deployments import require_deployer
 from .tasks import OPEN
@@ -86,8 +86,16 @@ def deploy(who: Identity, files: dict[str, bytes], *, name: str | None, source: 
 
 # -- process instances ---------------------------------------------------------------------
 
+# A case's first instance with its definition and case, in one statement built once: the
+# answer to every start (three peewee-built queries were a fifth of a start's cost).
+_FIRST_INSTANCE = rows.Prepared(
+    lambda case_id: (Instance.select(Instance, Definition, Case).join(Definition)
+                     .switch(Instance).join(Case).where(Instance.case == case_id)
+                     .order_by(Instance.id)), -1)
+
+
 def _instance_of(case_id: int) -> Instance:
-    return Instance.select().where(Instance.case == case_id).order_by(Instance.id).first()
+    return _FIRST_INSTANCE.first(case_id)
 
 
 def process_instance(row: Instance, case: Case) -> dict:
@@ -106,10 +114,9 @@ def start(who: Identity, key: str, variables: dict, *, business_key: str | None,
     body = {"type": key, "data": variables, "external_ref": business_key}
     status, answer = cases.submit(who, body, idempotency_key=idempotency_key, config=config,
                                   clock=clock)
-    case = Case.get_by_id(answer["id"])
-    row = _instance_of(case.id)
-    out = process_instance(row, case)
-    out["caseId"] = case.id
+    row = _instance_of(answer["id"])
+    out = process_instance(row, row.case)
+    out["caseId"] = row.case_id
     return (200 if status in (200, 201) else status), out
 
 
