@@ -65,22 +65,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from intake_mix import _free_port, pct  # noqa: E402 - the bench's own helpers
+
 MODEL = ROOT / "bench" / "spiffarena"
 PROCESS_KEY = "bench_order_priority"
 GROUP = "customer_service"
 SPIFF_MODEL_ID = "bench:order-priority"        # process group "bench", model "order-priority"
 CLIENT_KEY, AGENT_KEY = "bench-client-api-key", "bench-agent-api-key"
 
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 120):
