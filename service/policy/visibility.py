@@ -65,12 +65,38 @@ def _own_or_candidate_ids(who: Identity, statuses):
     reads (UNION ALL: a task both the caller's own and a candidate's comes twice): the caller's
     candidate rows (open tasks only), then the caller's own tasks in those statuses (each
     column of ``_PERSONAL`` is indexed with ``status``, so the tasks a person completed over
-    the years are not read for their open inbox)."""
-    ids = TaskCandidate.select(TaskCandidate.task).where(_is_candidate(who))
-    for column in _PERSONAL:
-        for status in statuses:   # one equality each: PostgreSQL then seeks on both columns
-            ids = ids + Task.select(Task.id).where(column == who.name, Task.status == status)
-    return ids
+    the years are not read for their open inbox). Returns the statement and its parameters."""
+    groups = list(who.groups) or [""]
+    statement = _id_list_statement(len(groups), len(statuses))
+    pairs = [value for _ in _PERSONAL for status in statuses for value in (who.name, status)]
+    return statement, ["group", *groups, "user", who.name, *pairs]
+
+
+_ID_LISTS: dict[tuple[int, int], rows.Prepared] = {}
+
+
+def _id_list_statement(groups: int, statuses: int) -> rows.Prepared:
+    """The id list's statement for callers with ``groups`` groups reading ``statuses``
+    statuses, built once per shape (peewee took longer to build its seven selects than the
+    database took to run them)."""
+    statement = _ID_LISTS.get((groups, statuses))
+    if statement is None:
+        def build(group, *rest):
+            names, (user, name, *pairs) = rest[:groups], rest[groups:]
+            ids = TaskCandidate.select(TaskCandidate.task).where(
+                ((TaskCandidate.kind == group) & TaskCandidate.name.in_(list(names)))
+                | ((TaskCandidate.kind == user) & (TaskCandidate.name == name)))
+            pairs = iter(pairs)
+            for column in _PERSONAL:
+                for _ in range(statuses):   # one equality each: PostgreSQL seeks on both columns
+                    person, status = next(pairs), next(pairs)
+                    ids = ids + Task.select(Task.id).where(column == person,
+                                                           Task.status == status)
+            return ids
+        stand_ins = [f"g{n}" for n in range(groups)] + ["user", "u"] + ["u", "s"] * (
+            len(_PERSONAL) * statuses)
+        statement = _ID_LISTS[(groups, statuses)] = rows.Prepared(build, "group", *stand_ins)
+    return statement
 
 
 def inbox_tasks(who: Identity, query, statuses) -> tuple:
@@ -88,7 +114,8 @@ def inbox_tasks(who: Identity, query, statuses) -> tuple:
     """
     if _sees_everything(who):
         return query, False
-    ids = rows.values_if_fewer(_own_or_candidate_ids(who, list(statuses)), MANY_CANDIDATES)
+    statement, params = _own_or_candidate_ids(who, list(statuses))
+    ids = statement.values_if_fewer(MANY_CANDIDATES, *params)
     if ids is None:
         return query.where(_task_condition(who, per_row=True)), False
     return query.where(rows.one_of(Task.id, sorted(set(ids)))), True

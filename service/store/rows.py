@@ -133,6 +133,11 @@ class Prepared:
         _, sql = self._query()
         return database.execute_sql(sql, self._convert(params)).rowcount
 
+    def values_if_fewer(self, limit: int, *params) -> list | None:
+        """:func:`values_if_fewer` of this statement with ``params``."""
+        _, sql = self._query()
+        return _values_if_fewer(sql, self._convert(params), limit)
+
 
 def values_if_fewer(query, limit: int) -> list | None:
     """The first column of ``query``'s rows if it has fewer than ``limit`` of them, else None.
@@ -141,6 +146,10 @@ def values_if_fewer(query, limit: int) -> list | None:
     ``limit`` (a number crosses the wire, not the rows), then, only if under it, the values.
     """
     sql, params = query.sql()
+    return _values_if_fewer(sql, params, limit)
+
+
+def _values_if_fewer(sql: str, params, limit: int) -> list | None:
     # ``sql`` is peewee's text with every value a bound parameter; ``limit`` is an int.
     counted = f"SELECT COUNT(*) FROM ({sql} LIMIT {int(limit)}) AS counted"  # nosec B608
     if database.execute_sql(counted, params).fetchone()[0] >= limit:
