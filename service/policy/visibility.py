@@ -25,10 +25,14 @@ def _sees_everything(who: Identity) -> bool:
     return who.is_admin or who.is_auditor
 
 
-def _is_candidate(who: Identity):
-    groups = list(who.groups) or [""]
+def _groups(who: Identity) -> list[str]:
+    return list(who.groups) or [""]
+
+
+def _is_candidate(groups: list, name):
+    """Candidate rows naming one of ``groups`` or the person ``name``."""
     return (((TaskCandidate.kind == "group") & TaskCandidate.name.in_(groups))
-            | ((TaskCandidate.kind == "user") & (TaskCandidate.name == who.name)))
+            | ((TaskCandidate.kind == "user") & (TaskCandidate.name == name)))
 
 
 # A task is the caller's own (visible at any time) when its assignee, claimer or completer.
@@ -40,10 +44,10 @@ def _task_condition(who: Identity, *, per_row: bool = False):
     than building the caller's whole candidate list first (IN); the answer is the same."""
     if per_row:
         condition = peewee.fn.EXISTS(TaskCandidate.select(TaskCandidate.id).where(
-            (TaskCandidate.task == Task.id) & _is_candidate(who)))
+            (TaskCandidate.task == Task.id) & _is_candidate(_groups(who), who.name)))
     else:
         condition = Task.id.in_(TaskCandidate.select(TaskCandidate.task).where(
-            _is_candidate(who)))
+            _is_candidate(_groups(who), who.name)))
     for column in _PERSONAL:
         condition = condition | (column == who.name)
     return condition
@@ -66,10 +70,16 @@ def _own_or_candidate_ids(who: Identity, statuses):
     candidate rows (open tasks only), then the caller's own tasks in those statuses (each
     column of ``_PERSONAL`` is indexed with ``status``, so the tasks a person completed over
     the years are not read for their open inbox). Returns the statement and its parameters."""
-    groups = list(who.groups) or [""]
-    statement = _id_list_statement(len(groups), len(statuses))
-    pairs = [value for _ in _PERSONAL for status in statuses for value in (who.name, status)]
-    return statement, ["group", *groups, "user", who.name, *pairs]
+    groups = _groups(who)
+    return (_id_list_statement(len(groups), len(statuses)),
+            _id_list_params(groups, who.name, statuses))
+
+
+def _id_list_params(groups: list, name: str, statuses) -> list:
+    """The id list's parameters, in the order its statement takes them: the candidate
+    condition's, then a (person, status) pair per column of ``_PERSONAL`` and status."""
+    pairs = [value for _ in _PERSONAL for status in statuses for value in (name, status)]
+    return ["group", *groups, "user", name, *pairs]
 
 
 _ID_LISTS: dict[tuple[int, int], rows.Prepared] = {}
@@ -81,11 +91,9 @@ def _id_list_statement(groups: int, statuses: int) -> rows.Prepared:
     database took to run them)."""
     statement = _ID_LISTS.get((groups, statuses))
     if statement is None:
-        def build(group, *rest):
-            names, (user, name, *pairs) = rest[:groups], rest[groups:]
-            ids = TaskCandidate.select(TaskCandidate.task).where(
-                ((TaskCandidate.kind == group) & TaskCandidate.name.in_(list(names)))
-                | ((TaskCandidate.kind == user) & (TaskCandidate.name == name)))
+        def build(_group, *rest):
+            names, (_user, name, *pairs) = rest[:groups], rest[groups:]
+            ids = TaskCandidate.select(TaskCandidate.task).where(_is_candidate(list(names), name))
             pairs = iter(pairs)
             for column in _PERSONAL:
                 for _ in range(statuses):   # one equality each: PostgreSQL seeks on both columns
@@ -93,9 +101,8 @@ def _id_list_statement(groups: int, statuses: int) -> rows.Prepared:
                     ids = ids + Task.select(Task.id).where(column == person,
                                                            Task.status == status)
             return ids
-        stand_ins = [f"g{n}" for n in range(groups)] + ["user", "u"] + ["u", "s"] * (
-            len(_PERSONAL) * statuses)
-        statement = _ID_LISTS[(groups, statuses)] = rows.Prepared(build, "group", *stand_ins)
+        stand_ins = _id_list_params([f"g{n}" for n in range(groups)], "u", ["s"] * statuses)
+        statement = _ID_LISTS[(groups, statuses)] = rows.Prepared(build, *stand_ins)
     return statement
 
 

@@ -3,7 +3,8 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on, and every
 write transaction starts with ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
 writers cannot deadlock when both try to upgrade a read lock ("database is locked"); our own
-writers queue before that on a lock file (see ``_transaction``). PostgreSQL is selected with ``DATABASE_URL=postgresql://...``.
+writers queue before that on a lock file (see ``_transaction``). PostgreSQL is selected with
+``DATABASE_URL=postgresql://...``.
 """
 from __future__ import annotations
 

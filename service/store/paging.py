@@ -125,17 +125,16 @@ def by_due(query, *, status, statuses, due, id_column, cursor: str | None, limit
                             id_column=id_column, key=key, limit=limit)
         return _due_page(rows, due=due, id_column=id_column, limit=limit, render=render)
     rows: list = []
-    status_term, due_term = status, due
     if key is None or key[0] is not None:
         for value in statuses:
-            scan = query.where(status_term == value, due_term.is_null(False))
+            scan = query.where(status == value, due.is_null(False))
             if key is not None:
                 at = dt.datetime.fromisoformat(key[0])
-                scan = scan.where(due_term >= at, (due_term > at) | (id_column > key[1]))
+                scan = scan.where(due >= at, (due > at) | (id_column > key[1]))
             rows += list(scan.order_by(due, id_column).limit(limit + 1))
     if len(rows) <= limit:
         for value in statuses:
-            scan = query.where(status_term == value, due_term.is_null(True))
+            scan = query.where(status == value, due.is_null(True))
             if key is not None and key[0] is None:
                 scan = scan.where(id_column > key[1])
             rows += list(scan.order_by(id_column).limit(limit + 1))

@@ -134,27 +134,16 @@ class Prepared:
         return database.execute_sql(sql, self._convert(params)).rowcount
 
     def values_if_fewer(self, limit: int, *params) -> list | None:
-        """:func:`values_if_fewer` of this statement with ``params``."""
+        """The first column of the rows if there are fewer than ``limit`` of them, else None:
+        first a count in SQL that stops at ``limit`` (a number crosses the wire, not the rows),
+        then, only if under it, the values."""
         _, sql = self._query()
-        return _values_if_fewer(sql, self._convert(params), limit)
-
-
-def values_if_fewer(query, limit: int) -> list | None:
-    """The first column of ``query``'s rows if it has fewer than ``limit`` of them, else None.
-
-    The query is compiled once for both statements: first a count in SQL that stops at
-    ``limit`` (a number crosses the wire, not the rows), then, only if under it, the values.
-    """
-    sql, params = query.sql()
-    return _values_if_fewer(sql, params, limit)
-
-
-def _values_if_fewer(sql: str, params, limit: int) -> list | None:
-    # ``sql`` is peewee's text with every value a bound parameter; ``limit`` is an int.
-    counted = f"SELECT COUNT(*) FROM ({sql} LIMIT {int(limit)}) AS counted"  # nosec B608
-    if database.execute_sql(counted, params).fetchone()[0] >= limit:
-        return None
-    return [row[0] for row in database.execute_sql(sql, params)]
+        params = self._convert(params)
+        # ``sql`` is peewee's text with every value a bound parameter; ``limit`` is an int.
+        counted = f"SELECT COUNT(*) FROM ({sql} LIMIT {int(limit)}) AS counted"  # nosec B608
+        if database.execute_sql(counted, params).fetchone()[0] >= limit:
+            return None
+        return [row[0] for row in database.execute_sql(sql, params)]
 
 
 def one_of(column, values):

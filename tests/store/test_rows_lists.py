@@ -1,5 +1,5 @@
-"""``rows.one_of`` (a list of values as one parameter) and ``rows.values_if_fewer`` (a count
-that stops at a bound, then the values), on the configured database."""
+"""``rows.one_of`` (a list of values as one parameter) and ``Prepared.values_if_fewer`` (a
+count that stops at a bound, then the values), on the configured database."""
 from service import store
 from service.store import User, rows
 
@@ -22,9 +22,11 @@ def test_one_of_takes_any_number_of_values_as_one_parameter(db):
 
 def test_values_if_fewer_counts_first_and_stops_at_the_bound(db):
     _users(30)
-    names = User.select(User.name).where(User.name.startswith("u1"))   # u1, u10..u19
-    assert sorted(rows.values_if_fewer(names, 12)) == sorted(
+    # names from "u1" up to "u2" (u1, u10..u19), then UNION ALL the name given
+    names = rows.Prepared(lambda low, high, other: (
+        User.select(User.name).where(User.name >= low, User.name < high)
+        + User.select(User.name).where(User.name == other)), "u1", "u2", "nobody")
+    assert sorted(names.values_if_fewer(12, "u1", "u2", "nobody")) == sorted(
         ["u1"] + [f"u1{i}" for i in range(10)])
-    assert rows.values_if_fewer(names, 11) is None
-    both = names + User.select(User.name).where(User.name == "u2")      # UNION ALL
-    assert len(rows.values_if_fewer(both, 100)) == 12
+    assert names.values_if_fewer(11, "u1", "u2", "nobody") is None
+    assert len(names.values_if_fewer(100, "u1", "u2", "u2")) == 12
