@@ -17,7 +17,9 @@ from ..config import Config
 
 # The attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
-ENGINE_LOGGERS = ("spiff", "SpiffWorkflow", "omniflow.events.engine")
+# "spiff.workflow" by name too: SpiffWorkflow 3.2.0 reads that logger's own level (not the
+# effective one) and, while it is unset, lists every task of a workflow at each create and end.
+ENGINE_LOGGERS = ("spiff", "spiff.workflow", "SpiffWorkflow", "omniflow.events.engine")
 
 
 class JsonFormatter(logging.Formatter):
