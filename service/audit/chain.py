@@ -137,9 +137,10 @@ def append(events: Iterable[Event]) -> list[int]:
                          "prev_hash": prev, "hash": digest,
                          "mac": key.mac(digest) if key is not None else None})
             prev = digest
-        store_rows.insert_many(AuditEvent, rows)
-        _MOVE_HEAD.execute(seq, prev, head_mac(key, seq, prev) if key is not None else None,
-                           mac_from, 1)
+        # The last writes of a unit of work: on PostgreSQL they go with its COMMIT.
+        store_rows.insert_many(AuditEvent, rows, deferred=True)
+        _MOVE_HEAD.defer(seq, prev, head_mac(key, seq, prev) if key is not None else None,
+                         mac_from, 1)
     return [r["seq"] for r in rows]
 
 

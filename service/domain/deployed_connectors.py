@@ -25,8 +25,16 @@ def spec(name: str) -> ConnectorSpec | None:
     return None if row is None else _parsed(row.id, row.file, row.source)
 
 
+def known_spec(name: str) -> ConnectorSpec | None:
+    """:func:`spec` from this process's definition snapshot, with no query when none is
+    deployed (the usual answer, asked on every intake): a file another process deployed is
+    seen within ``definitions.REFRESH_SECONDS``, one this process deployed at once."""
+    row = definitions.latest_known(KIND, name)
+    return None if row is None else _parsed(row.id, row.file, row.source)
+
+
 def names() -> set[str]:
     return {row.key for row in definitions.latest_all(KIND)}
 
 
-__all__ = ["KIND", "names", "spec"]
+__all__ = ["KIND", "known_spec", "names", "spec"]

@@ -40,7 +40,8 @@ _LIVE_OF_INSTANCE = rows.Prepared(
 
 def project(case: Case, row: Instance, inst, now, events: list, *, fresh: bool) -> int:
     """Make the ``external_task`` rows match the engine's waiting external tasks; returns how
-    many rows were created (the caller announces them after the commit)."""
+    many rows were created (the caller announces them after the commit). ``fresh``: the
+    instance has no live rows (it is new, or was loaded with nothing waiting for a worker)."""
     if inst.status == "failed":
         return 0
     waiting = {v.id: v for v in inst.external_tasks()} if inst.status == "waiting" else {}

@@ -60,7 +60,7 @@ def project(case: Case, row: Instance, inst, now: dt.datetime, events: list, *,
                              "assignee": view.assignee,
                              "due_at": iso(view.due_at)}))
     if candidates:
-        rows.insert_many(TaskCandidate, candidates)
+        rows.insert_many(TaskCandidate, candidates, deferred=True)
     return created
 
 

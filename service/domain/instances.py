@@ -37,6 +37,10 @@ class Process:
     inst: object
     decisions: list = field(default_factory=list)
     outbox: list = field(default_factory=list)
+    # Loaded waiting, with no external task and no message catch: the instance then has no
+    # live external-task or subscription rows (each save makes them mirror its state), so the
+    # save need not read them back unless this run made some.
+    had_no_rows: bool = False
 
 
 class _RecordingDecisions:
@@ -68,7 +72,10 @@ class _OutboxConnectors:
         return name in connector_registry or deployed_connectors.spec(name) is not None
 
     def call(self, name: str, params: dict, *, idempotency_key: str):
-        if deployed_connectors.spec(name) is not None:     # an analyst's HTTP connector file
+        # An analyst's HTTP connector file. Its name is usually no file's: the snapshot answers
+        # that without a query, and only a name no built-in connector has is looked up again.
+        if (deployed_connectors.known_spec(name) is not None
+                or (name not in connector_registry and deployed_connectors.spec(name) is not None)):
             self.process.outbox.append({"connector": name, "system": "http", "params": params,
                                         "idempotency_key": idempotency_key})
             return {"status": "queued", "idempotency_key": idempotency_key}
@@ -137,6 +144,9 @@ def load(row: Instance, *, clock, script_cpu_seconds: float,
     definition = definition or Definition.get_by_id(row.definition_id)
     process.inst = _runtime(process, clock=clock, script_cpu_seconds=script_cpu_seconds,
                             definition=definition).load(spec_for(definition), row.state)
+    inst = process.inst
+    process.had_no_rows = (row.status == "waiting" and inst.status == "waiting"
+                           and not inst.external_tasks() and not inst.waiting_messages())
     return process
 
 

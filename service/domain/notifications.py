@@ -92,9 +92,11 @@ def _queue(task: Task, kind: str, people: dict[str, User], *, now: dt.datetime,
 
 
 def enabled(config: Config | None) -> bool:
-    """Whether any channel exists (else nothing is looked up: intake stays as fast as before)."""
+    """Whether any channel exists (else nothing is looked up: intake stays as fast as before).
+    Asked on every intake, so the webhook file is looked up in the definition snapshot: one
+    deployed by another process counts within ``definitions.REFRESH_SECONDS``."""
     return bool(config is not None and config.smtp_host) \
-        or deployed_connectors.spec(WEBHOOK_CONNECTOR) is not None
+        or deployed_connectors.known_spec(WEBHOOK_CONNECTOR) is not None
 
 
 def tasks_created(created: list[Task], *, now: dt.datetime, config: Config | None) -> int:

@@ -43,12 +43,96 @@ def open_database(url: str) -> peewee.Database:
     if parsed.scheme in ("postgres", "postgresql"):
         # Pooled: a request returns its connection at teardown instead of closing it, so no
         # request pays for a new PostgreSQL connection (a fork and authentication).
-        return PooledPostgresqlDatabase(
+        return PostgresDatabase(
             unquote(parsed.path.lstrip("/")), max_connections=32, stale_timeout=300, timeout=30,
             user=unquote(parsed.username or "") or None,
             password=unquote(parsed.password or "") or None, host=parsed.hostname,
             port=parsed.port)
     raise ValueError(f"unsupported DATABASE_URL scheme {parsed.scheme!r}")
+
+
+class PostgresDatabase(PooledPostgresqlDatabase):
+    """PostgreSQL where a transaction's writes that return nothing ride with its next statement.
+
+    A unit of work is a dozen statements, and on PostgreSQL each one is a network round trip
+    (and a wake-up of the server process). ``BEGIN``, and the writes the caller hands to
+    :meth:`defer` (an insert whose id nobody reads, an update whose row count nobody checks),
+    wait in a per-thread list and go to the server in front of the next statement, as one
+    query (psycopg2 binds parameters on the client, and PostgreSQL runs the statements of one
+    query in order); what is left goes with ``COMMIT``. The server does the same work in the
+    same order: what changes is that an error in a deferred write is raised by the statement
+    it rode with, inside the same transaction, which then rolls back as before.
+    """
+
+    def _deferred(self) -> list:
+        state = self._state
+        pending = getattr(state, "deferred", None)
+        if pending is None:
+            pending = state.deferred = []
+        return pending
+
+    def defer(self, sql: str, params) -> None:
+        """Run ``sql`` with the transaction's next statement (now, outside a transaction)."""
+        if not self.in_transaction():
+            self.execute_sql(sql, params)
+            return
+        self._deferred().append((sql, list(params or ())))
+
+    def _with_deferred(self, sql: str, params) -> tuple[str, list]:
+        pending = self._deferred()
+        texts, values = [], []
+        for text, args in [*pending, (sql, list(params or ()))]:
+            text = text.rstrip().rstrip(";")
+            # Joined, the query is bound as a whole: a literal % of an unbound one is escaped.
+            texts.append(text if args else text.replace("%", "%%"))
+            values.extend(args)
+        pending.clear()
+        return "; ".join(texts), values
+
+    def execute_sql(self, sql, params=None):
+        if getattr(self._state, "deferred", None):
+            sql, params = self._with_deferred(sql, params)
+        return super().execute_sql(sql, params)
+
+    def begin(self, isolation_level=None):
+        if isolation_level is None and not self._isolation_level:
+            if self.is_closed():
+                # Opened now, as the BEGIN it replaces would have: opening a connection later
+                # would clear the transaction peewee is about to push.
+                self.connect()
+            pending = self._deferred()
+            pending.clear()                     # nothing of an earlier transaction is kept
+            pending.append(("BEGIN", []))
+        else:
+            super().begin(isolation_level)
+
+    def commit(self):
+        pending = self._deferred()
+        if pending == [("BEGIN", [])]:          # nothing was written: nothing to send
+            pending.clear()
+            return
+        if pending:
+            sql, params = self._with_deferred("COMMIT", [])
+            self.execute_sql(sql, params)
+            return
+        super().commit()
+
+    def rollback(self):
+        pending = self._deferred()
+        unsent = bool(pending) and pending[0] == ("BEGIN", [])
+        pending.clear()
+        if not unsent:                          # the server has a transaction to roll back
+            super().rollback()
+
+
+def defer(sql: str, params) -> None:
+    """Run a write whose result nobody reads: on PostgreSQL with the transaction's next
+    statement (see :class:`PostgresDatabase`), on SQLite now (there is no round trip to save)."""
+    db = database.obj
+    if isinstance(db, PostgresDatabase):
+        db.defer(sql, params)
+    else:
+        database.execute_sql(sql, params)
 
 
 def bind(url: str) -> peewee.Database:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import peewee
 
-from .db import database, is_postgres
+from .db import database, defer, is_postgres
 
 _lock = threading.Lock()
 
@@ -66,8 +66,9 @@ def insert(model, **values) -> int:
     return database.execute_sql(sql, params).fetchone()[0]
 
 
-def insert_many(model, rows: list[dict]) -> None:
-    """Insert rows that all name the same columns, in one statement."""
+def insert_many(model, rows: list[dict], *, deferred: bool = False) -> None:
+    """Insert rows that all name the same columns, in one statement; ``deferred``: with the
+    transaction's next statement on PostgreSQL (:func:`~service.store.db.defer`)."""
     if not rows:
         return
     prepared = [_prepare(model, dict(r)) for r in rows]
@@ -76,7 +77,17 @@ def insert_many(model, rows: list[dict]) -> None:
         raise ValueError("insert_many needs the same columns in every row")
     params = [p for _, row in prepared for p in row]
     sql = _statement(model._meta.table_name, columns, len(rows), is_postgres(), False)
-    database.execute_sql(sql, params)
+    if deferred:
+        defer(sql, params)
+    else:
+        database.execute_sql(sql, params)
+
+
+def defer_query(query) -> None:
+    """Run a peewee write query whose result nobody reads with the transaction's next
+    statement on PostgreSQL (:func:`~service.store.db.defer`), now on SQLite."""
+    sql, params = query.sql()
+    defer(sql, params)
 
 
 class Prepared:
@@ -132,6 +143,12 @@ class Prepared:
         """Run an update or delete; returns the number of rows it changed."""
         _, sql = self._query()
         return database.execute_sql(sql, self._convert(params)).rowcount
+
+    def defer(self, *params) -> None:
+        """:meth:`execute` with the transaction's next statement on PostgreSQL (its row count
+        unread), now on SQLite: see :func:`~service.store.db.defer`."""
+        _, sql = self._query()
+        defer(sql, self._convert(params))
 
     def values_if_fewer(self, limit: int, *params) -> list | None:
         """The first column of the rows if there are fewer than ``limit`` of them, else None:

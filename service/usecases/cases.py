@@ -89,11 +89,12 @@ class PendingCase:
                                  "external_ref": self.external_ref, "data": self.data,
                                  **(self.origin or {})}))
         if score is not None:
-            rows.insert(DecisionRecord, case=case.id, kind="score", inputs=score.features,
-                        outputs={"probability": score.probability}, model_name=score.model,
-                        model_version=score.version, score=score.probability,
-                        contributions=score.contributions, shadow=score.shadow,
-                        actor="scoring", created_at=now)
+            rows.insert_many(DecisionRecord, [dict(
+                case=case.id, kind="score", inputs=score.features,
+                outputs={"probability": score.probability}, model_name=score.model,
+                model_version=score.version, score=score.probability,
+                contributions=score.contributions, shadow=score.shadow,
+                actor="scoring", created_at=now)], deferred=True)
             uow.record("case.scored", actor="scoring", case_id=case.id, model=score.model,
                        version=score.version, probability=score.probability,
                        features=score.features, contributions=score.contributions,

@@ -291,7 +291,8 @@ def complete(who: Identity, task_id: int, data: dict, *, config, clock=utcnow) -
     row = task.instance
     process = uow.load(row, definition=row.definition)
     inst = process.inst
-    before = {k: inst.data.get(k) for k in data} if isinstance(inst.data, dict) else {}
+    current = inst.data                   # merged from the live tasks on each read: read once
+    before = {k: current.get(k) for k in data} if isinstance(current, dict) else {}
     inst.complete_task(task.engine_task_id, data, actor=who.name)
     _refuse_data_the_process_cannot_use(inst, task, data)
     now = utcnow()
@@ -299,7 +300,7 @@ def complete(who: Identity, task_id: int, data: dict, *, config, clock=utcnow) -
         changed = _COMPLETE.execute(who.name, "completed", who.name, now, data, task.id, *OPEN)
         if changed != 1:
             raise Conflict(f"task {task.id} was completed by another request", task=task.id)
-        _DROP_CANDIDATES.execute(task.id)
+        _DROP_CANDIDATES.defer(task.id)
         uow.record("task.completed", case_id=case.id, instance_id=row.id, task=task.id,
                    element_id=task.element_id, data=data, before=before, after=data,
                    properties=task.properties)

@@ -183,9 +183,10 @@ class UnitOfWork:
             events.append(Event(f"engine.{ev.kind}", ENGINE_ACTOR, case.id, row.id, detail))
         created = inbox.project(case, row, inst, now, events, fresh=saved.fresh)
         notifications.tasks_created(created, now=now, config=self.config)
+        no_rows = saved.fresh or process.had_no_rows
         self.new_external_work += external_tasks.project(case, row, inst, now, events,
-                                                         fresh=saved.fresh)
-        if not saved.fresh or inst.waiting_messages():
+                                                         fresh=no_rows)
+        if not no_rows or inst.waiting_messages():
             subscriptions.sync(row, inst)
         if process.decisions:
             rows.insert_many(DecisionRecord, [
@@ -195,13 +196,14 @@ class UnitOfWork:
                  "definition_version": rec["definition_version"], "inputs": rec["inputs"],
                  "outputs": rec["outputs"], "matched_rules": rec["matched_rules"],
                  "shadow": rec.get("shadow"),
-                 "actor": ENGINE_ACTOR, "created_at": now} for rec in process.decisions])
+                 "actor": ENGINE_ACTOR, "created_at": now} for rec in process.decisions],
+                deferred=True)
             process.decisions = []
         if process.outbox:
-            Job.insert_many([
+            rows.defer_query(Job.insert_many([
                 {"kind": "outbox", "instance": row.id, "case": case.id, "due_at": now,
                  "payload": to_jsonable(item), "idempotency_key": item["idempotency_key"]}
-                for item in process.outbox]).on_conflict_ignore().execute()
+                for item in process.outbox]).on_conflict_ignore())
             process.outbox = []
         case_update = {}
         if inst.status == "completed" and case.status in ("open", "incident"):
@@ -216,9 +218,9 @@ class UnitOfWork:
         if case_update or not new_case:
             case_update["updated_at"] = now
             if len(case_update) == 1:
-                _TOUCH_CASE.execute(now, case.id)
+                _TOUCH_CASE.defer(now, case.id)
             else:
-                Case.update(**case_update).where(Case.id == case.id).execute()
+                rows.defer_query(Case.update(**case_update).where(Case.id == case.id))
             for key, value in case_update.items():
                 setattr(case, key, value)
         return SaveResult(row, created)
