@@ -31,6 +31,7 @@ import xgboost as xgb
 
 from service.errors import Conflict, OmniflowError
 
+from . import contributions as treeshap
 from .artifacts import ArtifactStore, ModelMeta
 from .catalog import spec
 
@@ -109,8 +110,11 @@ class LoadedModel:
         # ``row`` is built from the model's own feature schema (``FeatureSchema.vector``), in
         # its column order: naming the columns again and having XGBoost compare the names on
         # every call cost as much as the prediction.
+        if treeshap.AVAILABLE:
+            with self.lock:  # a booster's predictions are not safe to run concurrently
+                return treeshap.of_row(self.booster, row)
         dm = xgb.DMatrix(row, nthread=1)
-        with self.lock:  # Booster.predict is not safe to call concurrently on one booster
+        with self.lock:
             return self.booster.predict(dm, pred_contribs=True, validate_features=False)[0]
 
 
