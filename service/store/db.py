@@ -94,6 +94,15 @@ class PostgresDatabase(PooledPostgresqlDatabase):
             sql, params = self._with_deferred(sql, params)
         return super().execute_sql(sql, params)
 
+    def cursor(self, named_cursor=None):
+        # A caller with its own cursor (psycopg2's execute_values) runs statements we do not
+        # see: what waits is sent first, so they run after it, inside the transaction.
+        cursor = super().cursor(named_cursor)
+        if getattr(self._state, "deferred", None):
+            sql, params = self._with_deferred("SELECT 1", [])
+            cursor.execute(sql, params)
+        return cursor
+
     def begin(self, isolation_level=None):
         if isolation_level is None and not self._isolation_level:
             if self.is_closed():

@@ -123,3 +123,19 @@ def test_on_postgresql_the_writes_go_in_two_queries_and_on_sqlite_each_at_once(d
         assert queries[0].startswith("BEGIN; INSERT") and queries[1].endswith("; COMMIT")
     else:
         assert len(queries) == 5 and not any(";" in q for q in queries)
+
+
+def test_a_caller_with_its_own_cursor_writes_inside_the_unit_after_what_waits(db):
+    with pytest.raises(RuntimeError):
+        with store.atomic():
+            rows.insert_many(User, [{"name": "ida"}], deferred=True)
+            cursor = store.database.cursor()              # as psycopg2's execute_values does
+            cursor.execute("""UPDATE "user" SET name = 'ivy' WHERE name = 'ida'""")
+            assert cursor.rowcount == 1
+            raise RuntimeError("rolled back: the raw write went with it")
+    assert _names() == []
+    with store.atomic():
+        store.database.cursor().execute("""INSERT INTO "user" (name, groups, authority, """
+                                        """is_client, active, created_at) VALUES """
+                                        """('jo', '[]', '{}', false, true, CURRENT_TIMESTAMP)""")
+    assert _names() == ["jo"]
