@@ -25,12 +25,17 @@ STAND_IN_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @lru_cache(maxsize=256)
-def _statement(table: str, columns: tuple[str, ...], rows: int, postgres: bool, returning: bool):
+def _statement(table: str, columns: tuple[str, ...], rows: int, postgres: bool, returning: bool,
+               ignore_conflicts: bool = False):
     param = "%s" if postgres else "?"
     one = "(" + ", ".join([param] * len(columns)) + ")"
     names = ", ".join(f'"{c}"' for c in columns)
+    # As peewee's ``on_conflict_ignore``: a row that would break a unique key is left out.
+    verb = "INSERT OR IGNORE" if ignore_conflicts and not postgres else "INSERT"
     # Table and column names come from our models; every value is a bound parameter.
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([one] * rows)  # nosec B608
+    sql = f'{verb} INTO "{table}" ({names}) VALUES ' + ", ".join([one] * rows)  # nosec B608
+    if ignore_conflicts and postgres:
+        sql += " ON CONFLICT DO NOTHING"
     return sql + (' RETURNING "id"' if returning else "")
 
 
@@ -66,9 +71,11 @@ def insert(model, **values) -> int:
     return database.execute_sql(sql, params).fetchone()[0]
 
 
-def insert_many(model, rows: list[dict], *, deferred: bool = False) -> None:
+def insert_many(model, rows: list[dict], *, deferred: bool = False,
+                ignore_conflicts: bool = False) -> None:
     """Insert rows that all name the same columns, in one statement; ``deferred``: with the
-    transaction's next statement on PostgreSQL (:func:`~service.store.db.defer`)."""
+    transaction's next statement on PostgreSQL (:func:`~service.store.db.defer`);
+    ``ignore_conflicts``: a row that would break a unique key is left out."""
     if not rows:
         return
     prepared = [_prepare(model, dict(r)) for r in rows]
@@ -76,18 +83,12 @@ def insert_many(model, rows: list[dict], *, deferred: bool = False) -> None:
     if any(c != columns for c, _ in prepared):
         raise ValueError("insert_many needs the same columns in every row")
     params = [p for _, row in prepared for p in row]
-    sql = _statement(model._meta.table_name, columns, len(rows), is_postgres(), False)
+    sql = _statement(model._meta.table_name, columns, len(rows), is_postgres(), False,
+                     ignore_conflicts)
     if deferred:
         defer(sql, params)
     else:
         database.execute_sql(sql, params)
-
-
-def defer_query(query) -> None:
-    """Run a peewee write query whose result nobody reads with the transaction's next
-    statement on PostgreSQL (:func:`~service.store.db.defer`), now on SQLite."""
-    sql, params = query.sql()
-    defer(sql, params)
 
 
 class Prepared:

@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from .. import audit
@@ -32,6 +33,7 @@ from ..config import Config
 from ..domain import (definitions, external_tasks, inbox, incidents, instances, notifications,
                       subscriptions)
 from ..domain.instances import Process
+from ..store.fields import UTCDateTimeField
 from ..store import (Case, DecisionRecord, Definition, Instance, Job, atomic, idempotency, rows,
                      to_jsonable, utcnow)
 
@@ -47,6 +49,17 @@ LOGGED_DETAIL = ("element_id", "task_id", "type", "status", "model", "version", 
 Clock = Callable[[], dt.datetime]
 
 # Most saves of a running case change only its time: built once.
+@lru_cache(maxsize=16)
+def _case_update(columns: tuple[str, ...]) -> rows.Prepared:
+    """The case update of a save that sets ``columns`` (a closed case, a new priority): a few
+    shapes, each built once."""
+    fields = tuple(getattr(Case, c) for c in columns)
+    stand_ins = tuple(rows.STAND_IN_TIME if isinstance(f, UTCDateTimeField) else "x"
+                      for f in fields)
+    return rows.Prepared(lambda *values: Case.update(**dict(zip(columns, values[:-1]))).where(
+        Case.id == values[-1]), *stand_ins, -1, fields=(*fields, None))
+
+
 _TOUCH_CASE = rows.Prepared(lambda at, case_id: Case.update(updated_at=at).where(Case.id == case_id),
                             rows.STAND_IN_TIME, -1, fields=(Case.updated_at, None))
 
@@ -200,10 +213,10 @@ class UnitOfWork:
                 deferred=True)
             process.decisions = []
         if process.outbox:
-            rows.defer_query(Job.insert_many([
+            rows.insert_many(Job, [
                 {"kind": "outbox", "instance": row.id, "case": case.id, "due_at": now,
                  "payload": to_jsonable(item), "idempotency_key": item["idempotency_key"]}
-                for item in process.outbox]).on_conflict_ignore())
+                for item in process.outbox], deferred=True, ignore_conflicts=True)
             process.outbox = []
         case_update = {}
         if inst.status == "completed" and case.status in ("open", "incident"):
@@ -220,7 +233,7 @@ class UnitOfWork:
             if len(case_update) == 1:
                 _TOUCH_CASE.defer(now, case.id)
             else:
-                rows.defer_query(Case.update(**case_update).where(Case.id == case.id))
+                _case_update(tuple(case_update)).defer(*case_update.values(), case.id)
             for key, value in case_update.items():
                 setattr(case, key, value)
         return SaveResult(row, created)

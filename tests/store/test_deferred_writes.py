@@ -139,3 +139,12 @@ def test_a_caller_with_its_own_cursor_writes_inside_the_unit_after_what_waits(db
                                         """is_client, active, created_at) VALUES """
                                         """('jo', '[]', '{}', false, true, CURRENT_TIMESTAMP)""")
     assert _names() == ["jo"]
+
+
+def test_an_insert_that_ignores_conflicts_leaves_out_rows_breaking_a_unique_key(db):
+    with store.atomic():
+        User.insert(name="kim").execute()
+        rows.insert_many(User, [{"name": "kim"}, {"name": "lou"}], deferred=True,
+                         ignore_conflicts=True)
+        rows.insert_many(User, [{"name": "lou"}, {"name": "max"}], ignore_conflicts=True)
+    assert _names() == ["kim", "lou", "max"]
